@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -147,6 +149,10 @@ def run_bot(settings: Settings, config_path: Path) -> int:
 
     async def runner() -> None:
         async with HavenBot(settings) as bot:
+            # systemd / docker stop send SIGTERM: close in order (scheduler, workers, DB).
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
             await bot.start(settings.discord.token.get_secret_value())  # type: ignore[union-attr]
 
     try:

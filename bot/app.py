@@ -124,12 +124,23 @@ class HavenBot(commands.AutoShardedBot):
             log.info("database upgraded: %s", ", ".join(applied))
         self.services = await build_services(self.settings, self.db)
         await self.seed_guild_settings()
-        for module in cog_modules():
-            await self.load_extension(module)
-        log.info("loaded %d cog modules", len(cog_modules()))
+        await self.load_cogs()
         await self.services.start()
         if self.settings.discord.sync_commands:
             await self.sync_commands()
+
+    async def load_cogs(self) -> None:
+        """Load every feature; one broken feature must not take the safety loop down with it."""
+        failed = []
+        for module in cog_modules():
+            try:
+                await self.load_extension(module)
+            except commands.ExtensionError:
+                log.exception("could not load %s; the rest of Haven keeps running", module)
+                failed.append(module)
+        log.info("loaded %d of %d cog modules", len(self.extensions), len(cog_modules()))
+        if "cogs.admin" in failed:
+            raise RuntimeError("the admin cog failed to load; see the log above")
 
     async def seed_guild_settings(self) -> None:
         """Write ``[guilds.<id>]`` values from config into the database (deployment as code)."""
@@ -166,7 +177,12 @@ class HavenBot(commands.AutoShardedBot):
 
     async def deliver_pending_notices(self, interaction: discord.Interaction[Any]) -> None:
         """Show, ephemerally, what a failed DM could not tell this person."""
-        notices = await self.services.notices.take(interaction.user.id)
+        if self._closed_services or getattr(self, "db", None) is None:
+            return  # shutting down: the notices stay stored for next time
+        try:
+            notices = await self.services.notices.take(interaction.user.id)
+        except ValueError:  # aiosqlite: the database closed under us during shutdown
+            return
         for kind, guild_id in notices:
             renderer = self.notice_renderers.get(kind)
             if renderer is None:

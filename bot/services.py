@@ -13,9 +13,21 @@ from dataclasses import dataclass, field
 import aiosqlite
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.checkins import CheckinService
 from bot.config import Settings
 from bot.db.guild_settings import GuildSettingsRepository
+from bot.escalation import EscalationService
+from bot.keys import KeyRing, load_keys
+from bot.moderation import ModerationRepository, ModerationService
 from bot.notices import PendingNotices
+from bot.privacy import PrivacyService
+from bot.privacy.build import build_privacy
+from bot.privacy.maintenance import Maintenance
+from bot.privacy.retention import RetentionPolicy
+from bot.safety.helplines import HelplineService
+from bot.safety.toxicity import ToxicityService
+from bot.tips import TipsService
+from bot.venting import VentingService
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +45,22 @@ class Services:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         )
     )
+    checkins: CheckinService | None = None  # daily mood check-ins (bot/checkins)
+    keys: KeyRing | None = None  # the secret key ring (bot/keys.py): HMACs, encryption
+    venting: VentingService | None = None  # anonymous venting (bot/venting)
+    escalations: EscalationService | None = None  # crisis escalation (bot/escalation)
+    helplines: HelplineService | None = None  # helplines directory + member country
+    tips: TipsService | None = None  # coping-tips library (bot/tips)
+    toxicity: ToxicityService | None = None  # Detoxify scoring, batched off the loop
+    moderation: ModerationService | None = None  # toxicity action ladder (bot/moderation)
+    privacy: PrivacyService | None = None  # /mydata count/export/delete (bot/privacy)
+    maintenance: Maintenance | None = None  # retention, guild purges, heartbeat (bot/privacy)
     _started: bool = False
 
     async def start(self) -> None:
         """Start background work (model loading, schedulers) once the bot is wired."""
+        if self.toxicity is not None:
+            self.toxicity.start()  # loads the model in a background thread; never blocks
         if not self.scheduler.running:
             self.scheduler.start()
         self._started = True
@@ -48,12 +72,46 @@ class Services:
         self._started = False
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.toxicity is not None:
+            await self.toxicity.stop()
 
 
 async def build_services(settings: Settings, db: aiosqlite.Connection) -> Services:
+    keys = load_keys(settings.security, settings.database.path)
+    guild_settings = GuildSettingsRepository(db)
+    venting = VentingService(
+        db,
+        keys,
+        guild_settings,
+        max_length=settings.venting.max_length,
+        cooldown_seconds=settings.venting.cooldown_seconds,
+    )
+    m = settings.moderation
+    toxicity = ToxicityService(
+        enabled=m.enabled,
+        model=m.model,
+        checkpoint=m.checkpoint,
+        model_dir=m.model_dir,
+        device=m.device,
+        threads=m.threads,
+        quantize=m.quantize,
+        batch_size=m.batch_size,
+        batch_window_ms=m.batch_window_ms,
+        queue_max=m.queue_max,
+    )
     return Services(
         settings=settings,
         db=db,
         guild_settings=GuildSettingsRepository(db),
         notices=PendingNotices(db),
+        checkins=CheckinService(db, settings.checkins),
+        keys=keys,
+        venting=venting,
+        escalations=EscalationService(db, guild_settings, settings.escalation),
+        helplines=HelplineService(db, guild_settings),
+        tips=TipsService(db),
+        toxicity=toxicity,
+        moderation=ModerationService(ModerationRepository(db), toxicity.submit),
+        privacy=build_privacy(db, keys),
+        maintenance=Maintenance(db, RetentionPolicy.from_settings(settings)),
     )

@@ -93,7 +93,7 @@ def build_checkpoint(
         num_attention_heads=num_heads,
         intermediate_size=intermediate_size or hidden_size * 4,
         max_position_embeddings=max_positions,
-        num_labels=len(ORIGINAL_CLASSES),
+        num_labels=len(ORIGINAL_CLASSES),  # type: ignore[call-arg]  # PretrainedConfig kwarg
     )
     torch.manual_seed(seed)
     model = BertForSequenceClassification(config)

@@ -98,7 +98,9 @@ class Reason(StrEnum):
     FLAGGED = "flagged"
 
 
-def _thresholds(values: Mapping[str, float | None], defaults: Mapping[str, float]) -> dict:
+def _thresholds(
+    values: Mapping[str, float | None], defaults: Mapping[str, float]
+) -> dict[str, float]:
     merged: dict[str, float] = dict(defaults)
     for label, value in values.items():
         if label not in LABELS:

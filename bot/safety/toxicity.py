@@ -439,11 +439,11 @@ def load_detoxify(
     """
     import torch
     import transformers
-    from detoxify import Detoxify
+    from detoxify import Detoxify  # type: ignore[import-untyped]
 
     if threads is not None and device == "cpu":
         torch.set_num_threads(threads)
-    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     if checkpoint is None:
         detox = Detoxify(model_type=model, device=device)
@@ -456,7 +456,8 @@ def load_detoxify(
         else:
             detox.model = quantize_int8(detox.model)
     detox.model.eval()
-    return detox
+    scorer: Scorer = detox
+    return scorer
 
 
 def quantize_int8(model: Any) -> Any:
@@ -468,7 +469,9 @@ def quantize_int8(model: Any) -> Any:
         # in torch 2.13 and needs no extra dependency.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
 
 
 def _local_checkpoint(

@@ -15,12 +15,19 @@ from bot.__main__ import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
     clean["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=60, check=False,
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -49,7 +56,14 @@ def test_check_config_masks_the_token(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_config_option(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["run"], ["check-config"], ["db", "upgrade"], ["db", "backup"], ["eval"], ["scan"]):
+    for argv in (
+        ["run"],
+        ["check-config"],
+        ["db", "upgrade"],
+        ["db", "backup"],
+        ["eval"],
+        ["scan"],
+    ):
         with pytest.raises(SystemExit) as exit_info:
             main([*argv, "--help"])
         assert exit_info.value.code == 0
@@ -64,5 +78,7 @@ def test_db_upgrade_then_backup_copies_rows(tmp_path: Path, monkeypatch) -> None
         conn.execute("INSERT INTO guild_settings (guild_id, country) VALUES (7, 'NZ')")
     assert main(["db", "backup", str(tmp_path / "copy.db")]) == 0
     with sqlite3.connect(tmp_path / "copy.db") as copy:
-        assert copy.execute("SELECT country FROM guild_settings WHERE guild_id = 7").fetchone() == ("NZ",)
+        assert copy.execute("SELECT country FROM guild_settings WHERE guild_id = 7").fetchone() == (
+            "NZ",
+        )
     assert main(["db", "backup", str(tmp_path / "copy.db")]) == 1  # never overwrites

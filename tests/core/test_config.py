@@ -25,7 +25,9 @@ def test_missing_default_file_means_defaults(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_file_with_nested_names(tmp_path: Path, monkeypatch) -> None:
-    path = write(tmp_path, '[discord]\napi_base_url = "http://file"\n[database]\npath = "file.db"\n')
+    path = write(
+        tmp_path, '[discord]\napi_base_url = "http://file"\n[database]\npath = "file.db"\n'
+    )
     monkeypatch.setenv("HAVEN_DISCORD__API_BASE_URL", "http://env")
     monkeypatch.setenv("HAVEN_DISCORD__TOKEN", "secret-token-value")
     settings = load_settings(path)
@@ -62,12 +64,14 @@ def test_malformed_toml_gives_the_line(tmp_path: Path) -> None:
 def test_guild_seeds_validate_country_and_ids(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "[guilds.111]\nalert_channel_id = 222\ncountry = \"gb\"\nmonitored_channel_ids = [1, 2]\n",
+        '[guilds.111]\nalert_channel_id = 222\ncountry = "gb"\nmonitored_channel_ids = [1, 2]\n',
     )
     settings = load_settings(path)
-    assert settings.guilds[111] == GuildSeed(alert_channel_id=222, country="GB", monitored_channel_ids=[1, 2])
+    assert settings.guilds[111] == GuildSeed(
+        alert_channel_id=222, country="GB", monitored_channel_ids=[1, 2]
+    )
     bad = write(tmp_path, '[guilds.111]\ncountry = "Atlantis"\n')
-    with pytest.raises(ConfigError, match="guilds.111.country"):
+    with pytest.raises(ConfigError, match=r"guilds\.111\.country"):
         load_settings(bad)
 
 

@@ -62,6 +62,8 @@ def test_no_print_in_bot_or_cogs() -> None:
             offenders += [
                 f"{path.relative_to(ROOT)}:{node.lineno}"
                 for node in ast.walk(tree)
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "print"
             ]
     assert offenders == []

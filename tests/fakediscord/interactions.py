@@ -1,5 +1,8 @@
 """Interactions the fake sends to the bot, and what the bot answered to them."""
 
+# Waiting helpers take an explicit timeout: that is the API the e2e tests read best.
+# ruff: noqa: ASYNC109
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -170,7 +173,7 @@ class InteractionHandle:
         )
 
     async def submit_modal(
-        self, fields: Mapping[str, str | list[str]], *, user: User | None = None
+        self, fields: Mapping[str, Any], *, user: User | None = None
     ) -> InteractionHandle:
         """Submit the modal this interaction opened, as the same user in the same place."""
         modal = self.modal
@@ -181,15 +184,22 @@ class InteractionHandle:
             fields,
             user or self.user,
             channel=self.channel_id,
-            modal=modal,
+            origin=self,
         )
 
 
 # -- payload building ----------------------------------------------------------------------
 
 
-def modal_submit_components(modal: Json | None, fields: Mapping[str, str | list[str]]) -> list[Json]:
-    """Mirror the modal's layout (action rows or labels) with the submitted values filled in."""
+def modal_submit_components(
+    modal: Json | None, fields: Mapping[str, Any], builder: OptionBuilder | None = None
+) -> list[Json]:
+    """Mirror the modal's layout (action rows or labels) with the submitted values filled in.
+
+    Values: text inputs take str; string selects / checkbox groups take a list of option
+    values; user/role/channel selects take fake objects or ids; radio groups a str; a
+    checkbox a bool; file uploads a list of ``(filename, bytes)``. Typed values land in
+    ``builder.resolved``."""
     if modal is None:
         return [
             {"type": 1, "components": [{"type": 4, "custom_id": cid, "value": value}]}
@@ -197,20 +207,49 @@ def modal_submit_components(modal: Json | None, fields: Mapping[str, str | list[
         ]
     used: set[str] = set()
 
+    def as_list(value: Any) -> list[Any]:
+        return [value] if isinstance(value, str | int) or hasattr(value, "id") else list(value)
+
+    def typed(ctype: int, value: Any) -> str:
+        if builder is None:
+            return str(id_of(value))
+        if ctype == 6 or (ctype == 7 and isinstance(value, Role)):
+            return builder.resolve_role(value)
+        if ctype == 8:
+            return builder.resolve_channel(value)
+        if ctype == 19:
+            return builder.resolve_attachment(value)
+        return builder.resolve_user(value)
+
     def fill(component: Json) -> Json | None:
         custom_id = component.get("custom_id")
         ctype = component["type"]
+        base: Json = {"type": ctype, "id": component.get("id", 0), "custom_id": custom_id}
+        if custom_id is None:
+            return None
+        used.add(custom_id)
+        value = fields.get(custom_id)
         if ctype == 4:  # text input
-            used.add(custom_id)
-            return {"type": 4, "id": component.get("id", 0), "custom_id": custom_id,
-                    "value": str(fields.get(custom_id, component.get("value") or ""))}
-        if ctype in (3, 5, 6, 7, 8):  # selects
-            used.add(custom_id)
-            value = fields.get(custom_id, [])
-            values = [value] if isinstance(value, str) else list(value)
-            return {"type": ctype, "id": component.get("id", 0), "custom_id": custom_id,
-                    "values": values}
-        return None
+            base["value"] = str(value if value is not None else component.get("value") or "")
+        elif ctype in (3, 22):  # string select, checkbox group
+            base["values"] = [str(v) for v in as_list(value or [])]
+        elif ctype in (5, 6, 7, 8, 19):  # typed selects, file upload
+            items = (
+                []
+                if value is None
+                else [value]
+                if ctype == 19 and isinstance(value, tuple)
+                else as_list(value)
+            )
+            base["values"] = [typed(ctype, v) for v in items]
+        elif ctype == 21:  # radio group
+            base["value"] = value
+        elif ctype == 23:  # checkbox
+            base["value"] = bool(value)
+        else:
+            used.discard(custom_id)
+            return None
+        return base
 
     out: list[Json] = []
     for top in modal.get("components", []):
@@ -251,12 +290,18 @@ class OptionBuilder:
         container = top
         for segment in path:
             match = next(
-                (o for o in schema if o["name"] == segment and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)),
+                (
+                    o
+                    for o in schema
+                    if o["name"] == segment and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+                ),
                 None,
             )
             if match is None:
                 names = [o["name"] for o in schema if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
-                raise ValueError(f"/{command['name']} has no subcommand {segment!r}; known: {names}")
+                raise ValueError(
+                    f"/{command['name']} has no subcommand {segment!r}; known: {names}"
+                )
             node: Json = {"type": match["type"], "name": segment, "options": []}
             container.append(node)
             container = node["options"]
@@ -268,8 +313,14 @@ class OptionBuilder:
         for name, value in values.items():
             option = by_name.get(name)
             if option is None:
-                raise ValueError(f"/{command['name']} {' '.join(path)} has no option {name!r}; known: {list(by_name)}")
-            entry: Json = {"type": option["type"], "name": name, "value": self._convert(option, value)}
+                raise ValueError(
+                    f"/{command['name']} {' '.join(path)} has no option {name!r}; known: {list(by_name)}"
+                )
+            entry: Json = {
+                "type": option["type"],
+                "name": name,
+                "value": self._convert(option, value),
+            }
             if name == focused:
                 entry["focused"] = True
                 entry["value"] = str(value)
@@ -277,12 +328,16 @@ class OptionBuilder:
         if focused is None:
             missing = [o["name"] for o in schema if o.get("required") and o["name"] not in values]
             if missing:
-                raise ValueError(f"/{command['name']} {' '.join(path)} missing required options {missing}")
+                raise ValueError(
+                    f"/{command['name']} {' '.join(path)} missing required options {missing}"
+                )
         elif focused not in values:
             option = by_name.get(focused)
             if option is None:
                 raise ValueError(f"no option {focused!r} to autocomplete")
-            container.append({"type": option["type"], "name": focused, "value": "", "focused": True})
+            container.append(
+                {"type": option["type"], "name": focused, "value": "", "focused": True}
+            )
         return top
 
     def _convert(self, option: Json, value: Any) -> Any:

@@ -75,11 +75,21 @@ class Overwrite:
     deny: int = 0
 
     def to_payload(self) -> dict[str, object]:
-        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
 
 
 def base_permissions(
-    *, guild_id: int, owner_id: int, user_id: int, role_ids: Iterable[int], role_perms: dict[int, int]
+    *,
+    guild_id: int,
+    owner_id: int,
+    user_id: int,
+    role_ids: Iterable[int],
+    role_perms: dict[int, int],
 ) -> int:
     """Guild-level permissions: @everyone (role id == guild id) OR'd with the member's roles."""
     if user_id == owner_id:

@@ -17,7 +17,14 @@ def message_errors(payload: Json, *, file_count: int = 0, editing: bool = False)
     components = payload.get("components") or []
     if len(content) > 2000:
         errors.append(f"content: must be 2000 or fewer in length (got {len(content)})")
-    if not editing and not (content or embeds or components or file_count or payload.get("sticker_ids") or payload.get("poll")):
+    if not editing and not (
+        content
+        or embeds
+        or components
+        or file_count
+        or payload.get("sticker_ids")
+        or payload.get("poll")
+    ):
         errors.append("empty message")
     if len(embeds) > 10:
         errors.append("embeds: at most 10")

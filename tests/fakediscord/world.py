@@ -94,7 +94,11 @@ class Role:
             "id": str(self.id),
             "name": self.name,
             "color": self.color,
-            "colors": {"primary_color": self.color, "secondary_color": None, "tertiary_color": None},
+            "colors": {
+                "primary_color": self.color,
+                "secondary_color": None,
+                "tertiary_color": None,
+            },
             "hoist": False,
             "icon": None,
             "unicode_emoji": None,
@@ -266,7 +270,11 @@ class Guild:
         if channel is None:
             return base
         return p.channel_permissions(
-            base, guild_id=self.id, user_id=user_id, role_ids=role_ids, overwrites=channel.overwrites
+            base,
+            guild_id=self.id,
+            user_id=user_id,
+            role_ids=role_ids,
+            overwrites=channel.overwrites,
         )
 
     def member_payload(
@@ -419,9 +427,7 @@ class World:
             for role in [*(allow_roles or []), *(r for r in guild.roles.values() if r.bot_id)]:
                 if role.id not in seen:
                     seen.add(role.id)
-                    overwrites.append(
-                        Overwrite(role.id, 0, allow=p.VIEW_CHANNEL | p.SEND_MESSAGES)
-                    )
+                    overwrites.append(Overwrite(role.id, 0, allow=p.VIEW_CHANNEL | p.SEND_MESSAGES))
         position = len([c for c in guild.channels.values() if not c.is_thread])
         channel = Channel(
             self.ids.next(),

@@ -1,0 +1,676 @@
+"""Crisis detector: does this chat message suggest the writer may be at risk, and how badly?
+
+Pure library (no discord). ``assess(text)`` returns an :class:`Assessment` with a category
+(self-risk, concern for someone else, harassment or none), a severity on the C-SSRS ladder
+(1 concern, 2 active ideation or self-harm, 3 imminent) and the reasons a moderator sees.
+
+How it decides, in order:
+
+1. ``normalise`` folds the text (fonts, homoglyphs, leet, spacing, emoji) into one form.
+2. Benign masks blank out idioms and titles ("this exam is killing me", "suicide squad")
+   and the guild's allow-listed phrases.
+3. Each rule group (one combined regex) is scanned. Every match is then read in context:
+   negation just before it, who the subject is (me / someone else / you / a song), past
+   tense or recovery in the sentence, and whole-message cues (joking, "i mean it").
+4. Weak signals (a time, a goodbye, possessions given away, means) are combined into
+   severity by the ``[[combo]]`` table, separately for the writer and for other people.
+
+All patterns and word lists are data in ``resources/crisis/*.toml``; this module only
+holds the logic. Everything is compiled once per :class:`CrisisDetector`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from bot.safety.normalise import normalise, normalise_pattern
+
+
+log = logging.getLogger(__name__)
+
+RESOURCE_FILES = (
+    "context.toml",
+    "self_risk.toml",
+    "signals.toml",
+    "others.toml",
+    "multilingual.toml",
+)
+_MAX_SPAN = 40
+_MAX_REASONS = 8
+_LOOKBACK = 90
+_LOOKAHEAD = 60
+
+_SENTENCE_END = re.compile(r"[.!?;]")
+_CLAUSE_BREAK = re.compile(r"[,:()\"]|\b(?:but|and|so|because|bc|cuz|though|tho|while|when)\b")
+_MACRO = re.compile(r"\{([A-Z][A-Z_]*)\}")
+
+
+class Category(StrEnum):
+    SELF_RISK = "self_risk"
+    CONCERN_FOR_OTHER = "concern_for_other"
+    HARASSMENT = "harassment"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the detector decided about one message.
+
+    ``severity`` is 0 unless ``category`` is self-risk. ``urgency`` (0-3) grades
+    concern for someone else the same way ("posted a goodbye message" is 3).
+    """
+
+    category: Category
+    severity: int = 0
+    reasons: tuple[str, ...] = ()
+    urgency: int = 0
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.category is Category.SELF_RISK and self.severity >= 1
+
+
+NO_RISK = Assessment(Category.NONE)
+
+
+class Disposition(IntEnum):
+    SELF = 0
+    THIRD = 1
+    OTHER = 2  # generic, second person, media: nobody in particular at risk
+    NEGATED = 3
+    PAST = 4
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    severity: int = 0
+    serious_severity: int | None = None
+    prone: bool = False
+    intent: bool = False
+    present: bool = False
+    require_first: bool = False
+    require_third: bool = False
+    person: str = "any"
+    third: str = "concern"
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    kind: str  # mask | risk | harassment | tag
+    regex: re.Pattern[str]
+    rules: dict[str, Rule]
+    tag: str = ""
+    subject: bool = False
+
+    # Each rule's own regex, in order: used to tell which rule a group match came from.
+    by_rule: tuple[tuple[Rule, re.Pattern[str]], ...] = ()
+    sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    letters: frozenset[str] = frozenset()  # first letters of word-start patterns
+    anywhere: bool = True  # has patterns that may start elsewhere
+
+    def matches(
+        self, text: str, candidates: Sequence[int] | None = None
+    ) -> Iterable[tuple[Rule, re.Match[str]]]:
+        """All (rule, match) pairs, leftmost and non-overlapping like ``finditer``.
+
+        ``candidates``: the only positions where any rule can start (from the detector's
+        trigger scan); trying just those gives the same result as scanning everything.
+        The group regex has no named groups on purpose: capturing groups make every
+        branch attempt save and restore marks, which tripled its cost; the rule's own
+        regex, tried only where the group matched, says which rule it was.
+        """
+        if candidates is None:
+            starts: Iterable[int] = (m.start() for m in self.regex.finditer(text))
+        else:
+            starts = candidates
+        last_end = -1
+        for pos in starts:
+            if pos < last_end or (not self.anywhere and text[pos] not in self.letters):
+                continue
+            if candidates is not None and not self.regex.match(text, pos):
+                continue
+            for rule, regex in self.by_rule:
+                own = regex.match(text, pos)
+                if own:
+                    last_end = max(own.end(), pos + 1)
+                    yield rule, own
+                    break
+
+
+@dataclass(frozen=True)
+class Combo:
+    id: str
+    all: tuple[str, ...]
+    any: tuple[str, ...]
+    severity: int
+
+
+@dataclass
+class _Side:
+    """Evidence gathered for one person (the writer, or someone else)."""
+
+    severity: int = 0
+    reasons: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> first span
+
+    def add_tag(self, tag: str, span: str) -> None:
+        self.tags.setdefault(tag, span)
+
+
+def _span(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MAX_SPAN else text[: _MAX_SPAN - 1] + "…"
+
+
+def _load_toml(name: str) -> dict[str, Any]:
+    path = resources.files("resources") / "crisis" / name
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _split_top(source: str) -> list[str] | None:
+    """Split a regex at its top-level "|" (respecting groups, classes and escapes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+def _close_paren(source: str, open_at: int) -> int:
+    depth, i, in_class = 0, open_at, False
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+_TRIE_DEPTH = 6
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
+_QUANTIFIERS = frozenset("?*+{")
+
+
+def _alternatives(body: str, depth: int = 0) -> list[str] | None:
+    """A pattern body (after its leading \\b) as self-contained alternatives.
+
+    "(?:took|taken) x" -> ["took x", "taken x"]; "(?:me )?quiero" -> ["me quiero",
+    "quiero"]; "a\\b|\\bb" -> ["a\\b", "b"]. Equivalent because each alternative has no
+    top-level "|". Returns None when some alternative does not start with a plain letter.
+    """
+    if depth > 3:
+        return None
+    top = _split_top(body)
+    if top is None:
+        return None
+    if len(top) > 1:
+        out: list[str] = []
+        for alt in top:
+            split = _alternatives(alt.removeprefix("\\b"), depth + 1)
+            if split is None:
+                return None
+            out.extend(split)
+        return out
+    if body.startswith("(?:"):
+        close = _close_paren(body, 0)
+        if close < 0:
+            return None
+        head, rest = body[3:close], body[close + 1 :]
+        optional = rest[:1] == "?" and rest[1:2] not in _QUANTIFIERS
+        if optional:
+            rest = rest[1:]
+        elif rest[:1] in _QUANTIFIERS:
+            return None
+        heads = _split_top(head) or []
+        if optional:
+            heads.append("")
+        out = []
+        for alt in heads:
+            item = alt + rest
+            if item[:1] not in _PLAIN or item[:1] == " " or item[1:2] in _QUANTIFIERS:
+                split = _alternatives(item.removeprefix("\\b"), depth + 1)
+                if split is None:
+                    return None
+                out.extend(split)
+            else:
+                out.append(item)
+        return out
+    if not body or body[0] not in _PLAIN or body[0] == " " or body[1:2] in _QUANTIFIERS:
+        return None
+    return [body]
+
+
+def _trie(items: Sequence[str], depth: int = 0) -> str:
+    """Alternatives factored by their leading literal characters (a prefix trie)."""
+    groups: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for item in items:
+        if (
+            depth < _TRIE_DEPTH
+            and len(item) >= 2
+            and item[0] in _PLAIN
+            and item[1] not in _QUANTIFIERS
+            and item[1] != "|"
+        ):
+            groups.setdefault(item[0], []).append(item[1:])
+        else:
+            rest.append(f"(?:{item})")
+    parts = [f"{ch}(?:{_trie(sub, depth + 1)})" for ch, sub in sorted(groups.items())]
+    return "|".join([*parts, *rest])
+
+
+def _dispatch_source(
+    rules: Sequence[tuple[str, Sequence[str]]], *, lookahead: bool = False
+) -> str:
+    """One regex for many rules, factored into a prefix trie after a word start.
+
+    Speed: Python's regex engine tries every branch at every word start; a branch that
+    starts with a literal letter is skipped in one step. Factoring all patterns by their
+    leading letters (``\\b(?=\\w)(?:k(?:i(?:...))|t(?:o(?:...)|a(?:...))|...)``) means each
+    word start only enters the patterns that can match there. The order of alternatives
+    changes, so this regex only answers "does some rule match here"; each rule's own
+    regex then says which one and where it ends (see Group.matches).
+    """
+    items: list[str] = []
+    loose: list[str] = []
+    for _key, sources in rules:
+        for source in sources:
+            if not source.startswith("\\b") or source.startswith("\\b(?="):
+                loose.append(f"(?:{source})")
+                continue
+            split = _alternatives(source[2:])
+            items.extend(split if split is not None else [f"(?:{source[2:]})"])
+    parts = []
+    if items:
+        body = _trie(items)
+        parts.append(f"\\b(?=\\w)(?=(?:{body}))" if lookahead else f"\\b(?=\\w)(?:{body})")
+    parts.extend(f"(?={x})" if lookahead else x for x in loose)
+    return "|".join(parts) or "(?!x)x"
+
+
+def _shape(sources: Sequence[str]) -> tuple[frozenset[str], bool]:
+    """First letters of the word-start patterns, and whether any pattern starts elsewhere."""
+    letters: set[str] = set()
+    anywhere = False
+    for source in sources:
+        split = None
+        if source.startswith("\\b") and not source.startswith("\\b(?="):
+            split = _alternatives(source[2:])
+        if split is None:
+            anywhere = True
+        else:
+            letters.update(alt[0] for alt in split)
+    return frozenset(letters), anywhere
+
+
+class CrisisDetector:
+    """Compiled rules. Build once (it takes a few milliseconds) and reuse."""
+
+    def __init__(self, files: Iterable[str] = RESOURCE_FILES) -> None:
+        self._macros: dict[str, str] = {}
+        for name, source in _load_toml("macros.toml").items():
+            self._macros[name] = self._expand(source)
+        self.groups: list[Group] = []
+        self.combos: list[Combo] = []
+        cues: dict[str, list[str]] = {}
+        for name in files:
+            data = _load_toml(name)
+            for raw in data.get("group", []):
+                self.groups.append(self._compile_group(raw))
+            for raw in data.get("combo", []):
+                self.combos.append(
+                    Combo(raw["id"], tuple(raw["all"]), tuple(raw.get("any", ())), raw["severity"])
+                )
+            for key, patterns in data.get("cues", {}).items():
+                cues[key] = patterns
+        self._cue = {key: self._compile_alternation(pats) for key, pats in cues.items()}
+        self._subject_re = re.compile(
+            "|".join(
+                f"(?P<{key}>{self._prepare(self._join(cues[f'{key}_subject']))})"
+                for key in ("first", "third", "generic", "second", "media")
+            )
+        )
+        self._masks = [g for g in self.groups if g.kind == "mask"]
+        self._risk = [g for g in self.groups if g.kind == "risk"]
+        self._harassment = [g for g in self.groups if g.kind == "harassment"]
+        self._tags = [g for g in self.groups if g.kind == "tag"]
+        self._rules = {r.id: r for g in self.groups for r in g.rules.values()}
+        # One zero-width scan over every rule and signal finds the positions where any of
+        # them starts; groups are then only tried there (see Group.matches).
+        self._trigger = re.compile(
+            _dispatch_source(
+                [src for g in self.groups if g.kind != "mask" for src in g.sources],
+                lookahead=True,
+            )
+        )
+        log.debug("crisis detector: %d groups, %d rules", len(self.groups), len(self._rules))
+
+    # ---- compilation -------------------------------------------------------------
+    def _expand(self, source: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in self._macros:
+                raise KeyError(f"unknown macro {{{name}}}")
+            return f"(?:{self._macros[name]})"
+
+        return _MACRO.sub(repl, source)
+
+    def _prepare(self, source: str) -> str:
+        return normalise_pattern(self._expand(source))
+
+    @staticmethod
+    def _join(patterns: Sequence[str]) -> str:
+        return "|".join(f"(?:{p})" for p in patterns)
+
+    def _prepared(self, patterns: Sequence[str]) -> list[str]:
+        out = []
+        for p in patterns:
+            source = self._prepare(p)
+            if re.compile(source).groups:
+                raise ValueError(f"pattern {p!r}: use (?:...) instead of capturing groups")
+            out.append(source)
+        return out
+
+    def _compile_alternation(self, patterns: Sequence[str]) -> re.Pattern[str]:
+        return re.compile(_dispatch_source([("c", self._prepared(patterns))]))
+
+    def _compile_group(self, raw: dict[str, Any]) -> Group:
+        kind = raw["kind"]
+        rules: dict[str, Rule] = {}
+        sources: list[tuple[str, list[str]]] = []
+        by_rule: list[tuple[Rule, re.Pattern[str]]] = []
+        for i, r in enumerate(raw["rule"]):
+            rules[f"r{i}"] = Rule(
+                id=r["id"],
+                kind=kind,
+                severity=r.get("severity", 0),
+                serious_severity=r.get("serious_severity"),
+                prone=r.get("prone", False),
+                intent=r.get("intent", False),
+                present=r.get("present", False),
+                require_first=r.get("require_first", False),
+                require_third=r.get("require_third", False),
+                person=r.get("person", "any"),
+                third=r.get("third", "concern"),
+                tags=tuple(r.get("tags", ())),
+            )
+            prepared = self._prepared(r["patterns"])
+            sources.append((f"r{i}", prepared))
+            by_rule.append((rules[f"r{i}"], re.compile(self._join(prepared))))
+        letters, anywhere = _shape([x for _, prepared in sources for x in prepared])
+        return Group(
+            id=raw["id"],
+            kind=kind,
+            regex=re.compile(_dispatch_source(sources)),
+            rules=rules,
+            tag=raw.get("tag", ""),
+            subject=raw.get("subject", False),
+            by_rule=tuple(by_rule),
+            sources=tuple((f"{raw['id']}.{key}", tuple(x)) for key, x in sources),
+            letters=letters,
+            anywhere=anywhere,
+        )
+
+    # ---- context -----------------------------------------------------------------
+    def _sentence_bounds(self, text: str, start: int, end: int) -> tuple[int, int]:
+        lo = max(0, start - _LOOKBACK)
+        head = text[lo:start]
+        cut = None
+        for m in _SENTENCE_END.finditer(head):
+            cut = m.end()
+        s_start = lo + cut if cut is not None else lo
+        tail = text[end : end + _LOOKAHEAD]
+        m = _SENTENCE_END.search(tail)
+        s_end = end + (m.start() if m else len(tail))
+        return s_start, s_end
+
+    def _subject(self, prefix: str) -> str | None:
+        last = None
+        for m in self._subject_re.finditer(prefix):
+            last = m.lastgroup
+        return last
+
+    def _negated(self, text: str, s_start: int, start: int, end: int) -> bool:
+        sentence_prefix = text[s_start:start]
+        cut = 0
+        for m in _CLAUSE_BREAK.finditer(sentence_prefix):
+            cut = m.end()
+        clause = self._cue["negation_exempt"].sub(" ", sentence_prefix[cut:])
+        if self._cue["negation"].search(clause):
+            return True
+        return bool(self._cue["rhetorical"].match(text, end, end + _LOOKAHEAD))
+
+    def _quoted(self, text: str, start: int) -> bool:
+        """Inside double quotes, in a message that talks about a song, film, post etc."""
+        if text.count('"', 0, start) % 2 == 0:
+            return False
+        outside = re.sub(r'"[^"]*"?', " ", text)
+        return bool(self._cue["media_subject"].search(outside) or self._cue["reported"].search(outside))
+
+    def _disposition(
+        self, text: str, start: int, end: int, rule: Rule, *, addressed: bool = False
+    ) -> Disposition:
+        """Who a match is about, and whether it stands. ``addressed``: a signal such as a
+        goodbye or a gift that is naturally said *to* "you" (second person means the writer).
+        """
+        s_start, s_end = self._sentence_bounds(text, start, end)
+        if self._negated(text, s_start, start, end):
+            return Disposition.NEGATED
+        if '"' in text and self._quoted(text, start):
+            return Disposition.OTHER
+        subject = self._subject(text[s_start:start])
+        if addressed and subject == "second":
+            subject = "first"
+        if rule.person == "third":
+            if subject in ("generic", "media"):
+                return Disposition.OTHER
+            return Disposition.THIRD
+        if subject == "third":
+            return Disposition.THIRD if rule.third == "concern" else Disposition.OTHER
+        if subject in ("generic", "second", "media"):
+            return Disposition.OTHER
+        if rule.require_third:
+            return Disposition.OTHER
+        if rule.require_first and subject != "first":
+            return Disposition.OTHER
+        if not rule.present:
+            sentence = text[s_start:s_end]
+            if self._cue["past"].search(sentence) and not self._cue["present"].search(sentence):
+                return Disposition.PAST
+        return Disposition.SELF
+
+    # ---- assessment --------------------------------------------------------------
+    def assess(
+        self, text: str, *, allow: Sequence[str] = (), deny: Sequence[str] = ()
+    ) -> Assessment:
+        """Assess one message. ``allow``/``deny``: the guild's extra phrase lists."""
+        norm = normalise(text)
+        if not norm:
+            return NO_RISK
+        norm = self._apply_masks(norm, allow)
+        candidates = [m.start() for m in self._trigger.finditer(norm)]
+        if not candidates and not deny:
+            return NO_RISK
+        cues = {
+            key: self._cue[key].search(norm)
+            for key in ("joke", "serious", "hypothetical", "academic")
+        }
+        me, other = _Side(), _Side()
+        if cues["serious"]:
+            me.add_tag("serious", cues["serious"].group(0))
+        self._scan_risk(norm, candidates, cues, me, other)
+        if deny:
+            for m in _phrase_regex(tuple(deny)).finditer(norm):
+                me.severity = max(me.severity, 1)
+                me.reasons.append(f"guild.deny: '{_span(m.group(0))}'")
+                me.add_tag("self_risk", m.group(0))
+        self._scan_tags(norm, candidates, me, other)
+        self._apply_combos(me)
+        if other.reasons:
+            self._apply_combos(other)
+
+        if me.severity >= 1:
+            return Assessment(Category.SELF_RISK, me.severity, _dedupe(me.reasons))
+        if other.severity >= 1:
+            return Assessment(
+                Category.CONCERN_FOR_OTHER, 0, _dedupe(other.reasons), urgency=other.severity
+            )
+        harassment = self._scan_harassment(norm, candidates)
+        if harassment:
+            return Assessment(Category.HARASSMENT, 0, _dedupe(harassment))
+        return NO_RISK
+
+    def _apply_masks(self, norm: str, allow: Sequence[str]) -> str:
+        def blank(m: re.Match[str]) -> str:
+            return " " * len(m.group(0))
+
+        for group in self._masks:
+            norm = group.regex.sub(blank, norm)
+        if allow:
+            norm = _phrase_regex(tuple(allow)).sub(blank, norm)
+        return norm
+
+    def _scan_risk(
+        self,
+        norm: str,
+        candidates: list[int],
+        cues: dict[str, re.Match[str] | None],
+        me: _Side,
+        other: _Side,
+    ) -> None:
+        for group in self._risk:
+            for rule, m in group.matches(norm, candidates):
+                disposition = self._disposition(norm, m.start(), m.end(), rule)
+                if disposition > Disposition.THIRD:
+                    continue
+                severity = rule.severity
+                note = ""
+                if rule.prone:
+                    if cues["serious"]:
+                        severity = rule.serious_severity or max(severity, 1)
+                        note = f" (serious: '{_span(cues['serious'].group(0))}')"
+                    elif cues["joke"] or cues["hypothetical"]:
+                        severity = 0
+                if cues["academic"] and severity <= 2 and disposition is Disposition.SELF:
+                    subject = self._subject(norm[max(0, m.start() - _LOOKBACK) : m.start()])
+                    if subject != "first" and "my" not in m.group(0).split():
+                        severity = 0
+                if severity < 1 and not rule.tags:
+                    continue
+                side = me if disposition is Disposition.SELF else other
+                if severity >= 1:
+                    side.severity = max(side.severity, severity)
+                    side.reasons.append(f"{rule.id}: '{_span(m.group(0))}'{note}")
+                    side.add_tag("self_risk", m.group(0))
+                    if severity >= 2:
+                        side.add_tag("self_risk_strong", m.group(0))
+                    if rule.intent:
+                        side.add_tag("intent", m.group(0))
+                for tag in rule.tags:
+                    side.add_tag(tag, m.group(0))
+
+    def _scan_tags(self, norm: str, candidates: list[int], me: _Side, other: _Side) -> None:
+        for group in self._tags:
+            if not group.subject:
+                for _, m in group.matches(norm, candidates):
+                    me.add_tag(group.tag, m.group(0))
+                    other.add_tag(group.tag, m.group(0))
+                    break
+                continue
+            for rule, m in group.matches(norm, candidates):
+                disposition = self._disposition(norm, m.start(), m.end(), rule, addressed=True)
+                if disposition is Disposition.SELF:
+                    me.add_tag(group.tag, m.group(0))
+                elif disposition is Disposition.THIRD:
+                    other.add_tag(group.tag, m.group(0))
+                    other.reasons.append(f"{rule.id}: '{_span(m.group(0))}'")
+
+    def _apply_combos(self, side: _Side) -> None:
+        for combo in self.combos:
+            if combo.severity <= side.severity and side.severity:
+                continue
+            if not all(t in side.tags for t in combo.all):
+                continue
+            hit_any = [t for t in combo.any if t in side.tags]
+            if combo.any and not hit_any:
+                continue
+            used = [*combo.all, *hit_any[:1]]
+            side.severity = max(side.severity, combo.severity)
+            joined = " + ".join(f"{t} '{_span(side.tags[t])}'" for t in used)
+            side.reasons.append(f"combo {combo.id}: {joined}")
+
+    def _scan_harassment(self, norm: str, candidates: list[int]) -> list[str]:
+        reasons: list[str] = []
+        exempt = self._cue["harassment_exempt"]
+        for group in self._harassment:
+            for rule, m in group.matches(norm, candidates):
+                s_start, _ = self._sentence_bounds(norm, m.start(), m.end())
+                prefix = norm[max(s_start, m.start() - 40) : m.start()]
+                if exempt.search(prefix) or self._negated(norm, s_start, m.start(), m.end()):
+                    continue
+                reasons.append(f"{rule.id}: '{_span(m.group(0))}'")
+        return reasons
+
+
+def _dedupe(reasons: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(reasons))[:_MAX_REASONS]
+
+
+@lru_cache(maxsize=256)
+def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """A guild's allow/deny phrases as one regex over normalised text (cached per list)."""
+    folded = sorted({normalise(p) for p in phrases if p.strip()}, key=len, reverse=True)
+    if not folded:
+        return re.compile(r"(?!x)x")
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in folded) + r")(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> CrisisDetector:
+    """The detector built from the packaged resources, built on first use."""
+    return CrisisDetector()
+
+
+def assess(text: str, *, allow: Sequence[str] = (), deny: Sequence[str] = ()) -> Assessment:
+    """Assess ``text`` with the default detector. See :meth:`CrisisDetector.assess`."""
+    return default_detector().assess(text, allow=allow, deny=deny)

@@ -1,0 +1,224 @@
+"""``python -m bot eval FILE [--json]`` and ``python -m bot scan TEXT``.
+
+The evaluation file is JSON lines: ``{"text", "label": "crisis"|"none", "severity": 0-3,
+"note"}``. Metric definitions (all on the rule layer):
+
+- ``crisis_recall``: gold ``crisis`` items predicted self-risk with severity >= 1.
+- ``crisis_precision``: of the items predicted self-risk severity >= 1, the share that are
+  gold ``crisis``.
+- ``false_positive_rate``: gold ``none`` items predicted self-risk severity >= 1. Items
+  predicted harassment or concern-for-other are *not* false alarms: they take other paths
+  (moderation, helper resources) and never open a crisis escalation.
+- ``imminent_recall``: gold severity 3 predicted self-risk with severity >= 2.
+- ``severity_exact`` / ``severity_within_one``: on gold crisis items predicted crisis.
+- ``harassment_recall``: notes starting ``ABUSE`` predicted harassment.
+- ``other_concern_recall``: notes starting ``THIRD-PERSON`` predicted concern-for-other.
+  In the data these carry label ``none`` (the writer is not at risk), so they count in
+  the false-positive rate if predicted self-risk, and never in crisis recall.
+- ``us_per_message``: median microseconds per message of ``assess`` (after warm-up).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.safety.crisis import Assessment, Category, CrisisDetector, default_detector
+
+_TIMING_ROUNDS = 5
+
+
+class EvalFileError(ValueError):
+    """The evaluation file cannot be read; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Item:
+    line: int
+    text: str
+    label: str
+    severity: int
+    note: str
+
+
+def load_items(path: Path) -> list[Item]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"cannot read {path}: {exc}") from None
+    items: list[Item] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{where}: invalid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise EvalFileError(f"{where}: expected a JSON object")
+        text, label = obj.get("text"), obj.get("label")
+        severity, note = obj.get("severity", 0), obj.get("note", "")
+        if not isinstance(text, str):
+            raise EvalFileError(f'{where}: "text" must be a string')
+        if label not in ("crisis", "none"):
+            raise EvalFileError(f'{where}: "label" must be "crisis" or "none"')
+        if not isinstance(severity, int) or isinstance(severity, bool) or not 0 <= severity <= 3:
+            raise EvalFileError(f'{where}: "severity" must be an integer 0-3')
+        if not isinstance(note, str):
+            raise EvalFileError(f'{where}: "note" must be a string')
+        items.append(Item(number, text, label, severity, note))
+    if not items:
+        raise EvalFileError(f"{path}: no items")
+    return items
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _median_us(detector: CrisisDetector, texts: list[str]) -> float:
+    for text in texts:  # warm-up: compile caches, lazy tables
+        detector.assess(text)
+    per_message: list[float] = []
+    for text in texts:
+        start = time.perf_counter()
+        for _ in range(_TIMING_ROUNDS):
+            detector.assess(text)
+        per_message.append((time.perf_counter() - start) / _TIMING_ROUNDS * 1e6)
+    return round(statistics.median(per_message), 2)
+
+
+def evaluate(items: list[Item], detector: CrisisDetector | None = None) -> dict[str, object]:
+    """Score ``items``; returns the metrics plus the lists of misses and false alarms."""
+    detector = detector or default_detector()
+    preds = [detector.assess(item.text) for item in items]
+    crisis = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "crisis"]
+    benign = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "none"]
+    imminent = [(i, p) for i, p in crisis if i.severity == 3]
+    abuse = [(i, p) for i, p in zip(items, preds, strict=True) if i.note.startswith("ABUSE")]
+    third = [(i, p) for i, p in zip(items, preds, strict=True) if i.note.startswith("THIRD-PERSON")]
+    hits = [(i, p) for i, p in crisis if p.is_crisis]
+    predicted = sum(p.is_crisis for p in preds)
+
+    def row(item: Item, pred: Assessment) -> dict[str, object]:
+        return {
+            "line": item.line,
+            "text": item.text,
+            "gold": f"{item.label}/{item.severity}",
+            "predicted": f"{pred.category}/{pred.severity}",
+            "note": item.note,
+            "reasons": list(pred.reasons),
+        }
+
+    return {
+        "n": len(items),
+        "n_crisis": len(crisis),
+        "n_none": len(benign),
+        "crisis_recall": _ratio(len(hits), len(crisis)),
+        "crisis_precision": _ratio(len(hits), predicted),
+        "false_positive_rate": _ratio(sum(p.is_crisis for _, p in benign), len(benign)),
+        "imminent_recall": _ratio(
+            sum(p.category is Category.SELF_RISK and p.severity >= 2 for _, p in imminent),
+            len(imminent),
+        ),
+        "severity_exact": _ratio(sum(p.severity == i.severity for i, p in hits), len(hits)),
+        "severity_within_one": _ratio(
+            sum(abs(p.severity - i.severity) <= 1 for i, p in hits), len(hits)
+        ),
+        "harassment_recall": _ratio(
+            sum(p.category is Category.HARASSMENT for _, p in abuse), len(abuse)
+        ),
+        "other_concern_recall": _ratio(
+            sum(p.category is Category.CONCERN_FOR_OTHER for _, p in third), len(third)
+        ),
+        "us_per_message": _median_us(detector, [i.text for i in items]),
+        "misses": [row(i, p) for i, p in crisis if not p.is_crisis],
+        "false_alarms": [row(i, p) for i, p in benign if p.is_crisis],
+        "severity_off_by_more_than_one": [
+            row(i, p) for i, p in hits if abs(p.severity - i.severity) > 1
+        ],
+        "harassment_misses": [row(i, p) for i, p in abuse if p.category is not Category.HARASSMENT],
+        "other_concern_misses": [
+            row(i, p) for i, p in third if p.category is not Category.CONCERN_FOR_OTHER
+        ],
+    }
+
+
+_METRICS = (
+    "n",
+    "crisis_recall",
+    "crisis_precision",
+    "false_positive_rate",
+    "imminent_recall",
+    "severity_exact",
+    "severity_within_one",
+    "harassment_recall",
+    "other_concern_recall",
+    "us_per_message",
+)
+_LISTS = (
+    ("misses", "Missed crises"),
+    ("false_alarms", "False alarms"),
+    ("severity_off_by_more_than_one", "Severity off by more than one"),
+    ("harassment_misses", "Harassment not flagged"),
+    ("other_concern_misses", "Concern for others not flagged"),
+)
+
+
+def _write_report(result: dict[str, object], out: TextIO) -> None:
+    out.write("Crisis detector evaluation\n")
+    for key in _METRICS:
+        value = result[key]
+        out.write(f"  {key:<22} {'n/a' if value is None else value}\n")
+    for key, title in _LISTS:
+        rows = result[key]
+        assert isinstance(rows, list)
+        out.write(f"\n{title}: {len(rows)}\n")
+        for r in rows:
+            reasons = "; ".join(r["reasons"]) or "no rule matched"
+            out.write(f"  line {r['line']}: {r['text']!r}\n")
+            out.write(f"    gold {r['gold']}  predicted {r['predicted']}  ({r['note']})\n")
+            out.write(f"    reasons: {reasons}\n")
+
+
+def run_eval(
+    path: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO | None = None
+) -> int:
+    """Evaluate the detector on a JSONL file. Exit code 0, or 2 for a bad file.
+
+    Errors go to ``err`` (standard error by default) as one line, never a traceback.
+    """
+    try:
+        items = load_items(Path(path))
+    except EvalFileError as exc:
+        (err or sys.stderr).write(f"error: {exc}\n")
+        return 2
+    result = evaluate(items)
+    if as_json:
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    else:
+        _write_report(result, out)
+    return 0
+
+
+def run_scan(text: str, out: TextIO = sys.stdout) -> int:
+    """Print one assessment with its reasons. Exit code 0."""
+    result = default_detector().assess(text)
+    out.write(f"category: {result.category}\n")
+    out.write(f"severity: {result.severity}\n")
+    if result.category is Category.CONCERN_FOR_OTHER:
+        out.write(f"urgency: {result.urgency}\n")
+    out.write(f"crisis: {'yes' if result.is_crisis else 'no'}\n")
+    if result.reasons:
+        out.write("reasons:\n")
+        for reason in result.reasons:
+            out.write(f"  - {reason}\n")
+    else:
+        out.write("reasons: none\n")
+    return 0

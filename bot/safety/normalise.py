@@ -1,0 +1,141 @@
+"""Fold chat text into one plain, lowercase form before any crisis rule looks at it.
+
+People write the same words in many shapes: fancy fonts, look-alike letters from other
+alphabets, invisible characters, leetspeak ("k1ll"), spaced or dotted letters ("k y s",
+"k.m.s"), stretched letters ("diiiie") and emoji. Folding them here means each rule in
+``resources/crisis`` is written once. The tables live in ``resources/crisis/normalise.toml``.
+
+Every step is a single linear pass (``str.translate``, ``unicodedata`` or a regex without
+nested quantifiers), and the input is capped first, so a 100 KB message costs little.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+# Long messages: analyse the head and the tail. Crisis wording sits at the start or the
+# end of a wall of text far more often than in the middle, and the cap bounds the cost.
+HEAD_CHARS = 8_000
+TAIL_CHARS = 2_000
+
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Pictographs, dingbats, symbols, skin-tone modifiers, tag characters: all become spaces
+# once the meaningful ones have been turned into tokens.
+_OTHER_EMOJI = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    "\U0001f000-\U0001faff\U000e0000-\U000e007f]+"
+)
+_NEWLINES = re.compile(r"[\r\n\u2028\u2029\x85]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+# Leet folding: a cheap test for "a letter next to a leet character" first, then a
+# plain token pass (one match per token, so it stays linear on long input).
+_LEET_HINT = re.compile(r"[a-z][0-9@$€!|]|[0-9@$€!|][a-z]")
+_TOKEN = re.compile(r"[a-z0-9@$€!|]+")
+_NUMBER_WITH_UNIT = re.compile(r"\d+[a-z]{0,5}")
+_HAS_LEET = re.compile(r"[0-9@$!|€]")
+_HAS_LETTER = re.compile(r"[a-z]")
+# "k y s", "s u i c i d e": three or more single letters separated by single spaces.
+_SPACED = re.compile(r"(?<![\w])(?:[a-z] ){2,}[a-z](?![\w])")
+# "k.m.s", "s/h", "k-y-s", "k*m*s": two or more single letters joined by a separator
+# with no spaces (so "plan b. i want" is left alone).
+_DOTTED = re.compile(r"(?<![\w.])[a-z](?:[.\-_*/][a-z]){1,}(?![\w])")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+
+
+@dataclass(frozen=True)
+class _Tables:
+    translate: dict[int, str | None]
+    leet: dict[int, str]
+
+
+@lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    data = tomllib.loads(
+        (resources.files("resources") / "crisis" / "normalise.toml").read_text(encoding="utf-8")
+    )
+    table: dict[int, str | None] = {ord(ch): None for ch in data["invisible"]}
+    for src, dst in data["homoglyphs"].items():
+        table[ord(src)] = dst
+    for src, token in data["emoji"].items():
+        table[ord(src)] = f" {token} "
+    leet = {ord(src): dst for src, dst in data["leet"].items()}
+    return _Tables(translate=table, leet=leet)
+
+
+def cap_length(text: str) -> str:
+    """Keep the head and the tail of a very long message (see HEAD_CHARS/TAIL_CHARS)."""
+    if len(text) <= HEAD_CHARS + TAIL_CHARS:
+        return text
+    return f"{text[:HEAD_CHARS]} . {text[-TAIL_CHARS:]}"
+
+
+def _fold_leet(match: re.Match[str], leet: dict[int, str]) -> str:
+    token = match.group(0)
+    # Keep a leading "@" (mentions) and trailing "!" / "|" (punctuation) as they are.
+    core = token.lstrip("@").rstrip("!|")
+    if (
+        not core
+        or not _HAS_LETTER.search(core)
+        or not _HAS_LEET.search(core)
+        or _NUMBER_WITH_UNIT.fullmatch(core)
+    ):
+        return token
+    start = token.index(core[0]) if token.startswith("@") else 0
+    return token[:start] + core.translate(leet) + token[start + len(core) :]
+
+
+def _join_letters(match: re.Match[str]) -> str:
+    return re.sub(r"[^a-z]", "", match.group(0))
+
+
+def normalise(text: str) -> str:
+    """Return the folded form of ``text`` that the crisis rules match against.
+
+    Steps: cap length; NFKD (folds full-width and "math font" letters) and drop accents
+    and stacked combining marks; remove invisible characters; fold homoglyphs; turn
+    meaningful emoji into tokens and drop the rest; lowercase; drop apostrophes
+    ("i'm" -> "im"); fold leetspeak inside words; join spaced or dotted single letters;
+    shorten runs of three or more identical letters to one ("diiiie" -> "die", "killll"
+    -> "kil"; the rules accept a single letter wherever a word has a double one).
+    """
+    tables = _tables()
+    text = cap_length(text)
+    if text.isascii():
+        # Fast path for most chat: nothing to fold but apostrophes and case.
+        text = text.replace("'", "").replace("`", "").lower()
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = _COMBINING.sub("", text)
+        text = text.translate(tables.translate)
+        text = unicodedata.normalize("NFC", text)
+        text = _OTHER_EMOJI.sub(" ", text)
+        text = text.casefold()
+        # casefold can expose characters the table maps (e.g. upper-case homoglyphs).
+        text = text.translate(tables.translate)
+    text = _NEWLINES.sub(" . ", text)
+    text = _CONTROL.sub(" ", text)
+    if _LEET_HINT.search(text):
+        text = _TOKEN.sub(lambda m: _fold_leet(m, tables.leet), text)
+    text = _DOTTED.sub(_join_letters, text)
+    text = _SPACED.sub(_join_letters, text)
+    text = _REPEATS.sub(r"\1", text)
+    return " ".join(text.split())
+
+
+def normalise_pattern(source: str) -> str:
+    """Fold a rule pattern the way messages are folded, without touching regex syntax.
+
+    Accents are dropped (so rules may be written "não quero viver") and every doubled
+    letter becomes "letter, optional letter" ("kill" -> "kill?"), because ``normalise``
+    shortens stretched letters to one.
+    """
+    source = unicodedata.normalize("NFKD", source)
+    source = _COMBINING.sub("", source)
+    source = unicodedata.normalize("NFC", source)
+    # Three-letter words ("off", "all", "too") stay exact: "of" must not match "off".
+    return re.sub(r"(?<![\\\[])(?<!\b[a-z])([a-z])\1(?![?*+{])", r"\1\1?", source)
