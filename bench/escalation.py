@@ -91,6 +91,7 @@ def percentile(values: list[float], q: float) -> float:
 async def run(n: int, warmup: int, busy: bool, torch_threads: int) -> dict[str, Any]:
     arrived: dict[int, float] = {}
     alert_left: dict[int, float] = {}
+    waiting: dict[int, asyncio.Event] = {}
     async with FakeDiscord() as fake:
         users = [fake.add_user(f"bench{i}") for i in range(n + warmup)]
         for user in users:
@@ -133,15 +134,19 @@ async def run(n: int, warmup: int, busy: bool, torch_threads: int) -> dict[str, 
             alert_path = f"/channels/{alerts_channel.id}/messages"
 
             async def timed_request(route: Any, **kwargs: Any) -> Any:
-                if route.method == "POST" and route.path.replace(
-                    "{channel_id}", str(route.channel_id)
-                ) == alert_path:
+                if (
+                    route.method == "POST"
+                    and route.path.replace("{channel_id}", str(route.channel_id)) == alert_path
+                ):
                     stamp = time.perf_counter()
                     payload = kwargs.get("json") or {}
                     for embed in payload.get("embeds") or []:
                         match = _JUMP.search(embed.get("description") or "")
                         if match:
-                            alert_left.setdefault(int(match.group(1)), stamp)
+                            message_id = int(match.group(1))
+                            alert_left.setdefault(message_id, stamp)
+                            if message_id in waiting:
+                                waiting[message_id].set()
                 return await original_request(route, **kwargs)
 
             haven.http.request = timed_request  # type: ignore[method-assign]
@@ -156,11 +161,14 @@ async def run(n: int, warmup: int, busy: bool, torch_threads: int) -> dict[str, 
                 for i, user in enumerate(users):
                     text = CRISIS_TEXTS[i % len(CRISIS_TEXTS)]
                     message = await fake.send_message(fake.channels["general"], user, text)
-                    deadline = time.perf_counter() + 10
-                    while message.id not in alert_left and time.perf_counter() < deadline:
-                        await asyncio.sleep(0.001)
-                    if message.id not in alert_left or message.id not in arrived:
-                        raise RuntimeError(f"no alert for message {i}")
+                    if message.id not in alert_left:
+                        waiting[message.id] = asyncio.Event()
+                        try:
+                            await asyncio.wait_for(waiting[message.id].wait(), 10)
+                        except TimeoutError:
+                            raise RuntimeError(f"no alert for message {i}") from None
+                    if message.id not in arrived:
+                        raise RuntimeError(f"MESSAGE_CREATE {i} was not seen")
                     if i >= warmup:
                         latencies.append((alert_left[message.id] - arrived[message.id]) * 1000)
                 elapsed = time.perf_counter() - started

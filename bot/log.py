@@ -47,3 +47,5 @@ def setup_logging(
         max(logging.INFO, logging.getLevelName(discord_level))
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite logs SQL parameters (user ids) at DEBUG; never let that be switched on.
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)

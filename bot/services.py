@@ -7,6 +7,7 @@ them as ``bot.services.<name>``. Background work starts in ``start`` and stops i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -20,10 +21,11 @@ from bot.escalation import EscalationService
 from bot.keys import KeyRing, load_keys
 from bot.moderation import ModerationRepository, ModerationService
 from bot.notices import PendingNotices
-from bot.privacy import PrivacyService
+from bot.privacy import PrivacyService, sealing
 from bot.privacy.build import build_privacy
 from bot.privacy.maintenance import Maintenance
 from bot.privacy.retention import RetentionPolicy
+from bot.safety.crisis import default_detector
 from bot.safety.helplines import HelplineService
 from bot.safety.toxicity import ToxicityService
 from bot.tips import TipsService
@@ -59,6 +61,9 @@ class Services:
 
     async def start(self) -> None:
         """Start background work (model loading, schedulers) once the bot is wired."""
+        # Compile the crisis rules now (about half a second), off the loop, so the first
+        # message anyone writes is assessed in microseconds like every later one.
+        await asyncio.to_thread(default_detector)
         if self.toxicity is not None:
             self.toxicity.start()  # loads the model in a background thread; never blocks
         if not self.scheduler.running:
@@ -78,6 +83,7 @@ class Services:
 
 async def build_services(settings: Settings, db: aiosqlite.Connection) -> Services:
     keys = load_keys(settings.security, settings.database.path)
+    sealing.install(db, keys)  # mood notes and escalation excerpts sealed at rest
     guild_settings = GuildSettingsRepository(db)
     venting = VentingService(
         db,

@@ -142,13 +142,13 @@ def _model(report: HealthReport, status: Any | None, live: bool) -> None:
         )
 
 
-async def _scheduler(report: HealthReport, db: aiosqlite.Connection, live: bool, now: float) -> None:
+async def _scheduler(
+    report: HealthReport, db: aiosqlite.Connection, live: bool, now: float
+) -> None:
     if not await table_exists(db, "job_runs"):
         report.lines.append("Scheduler: no record yet (database not upgraded)")
         return
-    found = {
-        r["name"]: r for r in await rows(db, "SELECT name, last_run_at, detail FROM job_runs")
-    }
+    found = {r["name"]: r for r in await rows(db, "SELECT name, last_run_at, detail FROM job_runs")}
     tick = found.get("scheduler")
     if tick is None:
         report.lines.append("Last scheduler tick: never")
@@ -193,7 +193,8 @@ async def _escalations(
     if guild_id is not None:
         where, params = f"{where} AND guild_id = ?", (guild_id,)
     found = await rows(
-        db, f"SELECT severity, COUNT(*) AS n FROM escalations WHERE {where} GROUP BY severity",
+        db,
+        f"SELECT severity, COUNT(*) AS n FROM escalations WHERE {where} GROUP BY severity",
         params,
     )
     by = {r["severity"]: r["n"] for r in found}
@@ -213,8 +214,7 @@ async def _escalations(
             Problem(
                 f"{waiting} urgent escalation(s) have had no moderator response for over "
                 f"{UNANSWERED_ALERT_SECONDS // 60} minutes",
-                "open the alert channel now; check /setup alerts names a role that is "
-                "online",
+                "open the alert channel now; check /setup alerts names a role that is online",
             )
         )
 

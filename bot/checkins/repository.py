@@ -12,12 +12,13 @@ import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 import aiosqlite
 
 from bot.checkins.schedule import Schedule, mask_to_days
+from bot.privacy import sealing
 
 _TX_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
@@ -363,17 +364,27 @@ class CheckinRepository:
         await self._db.commit()
         return int(row[0])
 
+    def _entry(self, row: aiosqlite.Row) -> MoodEntry:
+        """A mood entry with its note opened (notes are sealed at rest: bot/privacy/sealing)."""
+        entry = _entry(row)
+        if entry.note is None:
+            return entry
+        note = sealing.unseal(
+            self._db, sealing.NOTE, entry.note, sealing.note_context(entry.user_id)
+        )
+        return replace(entry, note=note)
+
     async def get_entry(self, entry_id: int) -> MoodEntry | None:
         async with self._db.execute("SELECT * FROM mood_entries WHERE id = ?", (entry_id,)) as cur:
             row = await cur.fetchone()
-        return None if row is None else _entry(row)
+        return None if row is None else self._entry(row)
 
     async def entry_for_prompt(self, prompt_id: int) -> MoodEntry | None:
         async with self._db.execute(
             "SELECT * FROM mood_entries WHERE prompt_id = ?", (prompt_id,)
         ) as cur:
             row = await cur.fetchone()
-        return None if row is None else _entry(row)
+        return None if row is None else self._entry(row)
 
     async def set_entry_tags(self, entry_id: int, user_id: int, tags: Sequence[str]) -> bool:
         cur = await self._db.execute(
@@ -384,9 +395,10 @@ class CheckinRepository:
         return cur.rowcount == 1
 
     async def set_entry_note(self, entry_id: int, user_id: int, note: str | None) -> bool:
+        sealed = sealing.seal(self._db, sealing.NOTE, note, sealing.note_context(user_id))
         cur = await self._db.execute(
             "UPDATE mood_entries SET note = ? WHERE id = ? AND user_id = ?",
-            (note, entry_id, user_id),
+            (sealed, entry_id, user_id),
         )
         await self._db.commit()
         return cur.rowcount == 1
@@ -397,7 +409,7 @@ class CheckinRepository:
             "ORDER BY created_utc, id",
             (user_id, to_epoch(since)),
         ) as cur:
-            return [_entry(row) for row in await cur.fetchall()]
+            return [self._entry(row) for row in await cur.fetchall()]
 
     async def count_mood_since(self, user_id: int, mood: int, since: datetime) -> int:
         async with self._db.execute(

@@ -14,7 +14,7 @@ from bot.safety.helplines import HelplineChoice
 FORBIDDEN_PHRASES = ("commit suicide", "committed suicide", "commits suicide", "successful suicide")
 
 _REQUIRED = {
-    "dm": ("severity_1", "severity_2", "severity_3", "talk_note_pseudonymous"),
+    "dm": ("severity_1", "severity_2", "severity_3", "direct", "talk_note_pseudonymous"),
     "talk": ("confirm", "already"),
     "concern": ("writer", "reporter"),
     "notice": ("dm_closed",),
@@ -79,6 +79,12 @@ class CrisisCopy:
             helplines=helpline_bullets(choice),
             emergency=emergency_text(choice),
             talk_note=note,
+        )
+
+    def direct(self, *, name: str, choice: HelplineChoice) -> str:
+        """For a DM to the bot itself: no moderators were told, so none are promised."""
+        return self.table["dm"]["direct"].format(
+            name=name, helplines=helpline_bullets(choice), emergency=emergency_text(choice)
         )
 
     def talk_confirm(self, choice: HelplineChoice, *, already: bool = False) -> str:

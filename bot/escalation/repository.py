@@ -21,12 +21,14 @@ from bot.escalation.models import (
     State,
     Step,
 )
+from bot.privacy import sealing
 
 _LIVE = ("open", "acknowledged", "claimed")
 _LIVE_SQL = "('open', 'acknowledged', 'claimed')"
 
 
-def _row_to_escalation(row: aiosqlite.Row) -> Escalation:
+def _row_to_escalation(db: aiosqlite.Connection, row: aiosqlite.Row) -> Escalation:
+    context = sealing.guild_context(row["guild_id"])
     return Escalation(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -38,8 +40,8 @@ def _row_to_escalation(row: aiosqlite.Row) -> Escalation:
         source_ref=row["source_ref"],
         category=Category(row["category"]),
         severity=row["severity"],
-        reasons=tuple(json.loads(row["reasons"] or "[]")),
-        excerpt=row["excerpt"],
+        reasons=_unseal_reasons(db, row["reasons"], context),
+        excerpt=sealing.unseal(db, sealing.EXCERPT, row["excerpt"], context),
         reporter_id=row["reporter_id"],
         state=State(row["state"]),
         message_count=row["message_count"],
@@ -55,6 +57,20 @@ def _row_to_escalation(row: aiosqlite.Row) -> Escalation:
         close_note=row["close_note"],
         last_pinged_at=row["last_pinged_at"],
     )
+
+
+def _seal_reasons(db: aiosqlite.Connection, reasons: Sequence[str], guild_id: int) -> str:
+    """The detector's reasons quote matched words of the message: sealed like the excerpt."""
+    text = json.dumps(list(reasons))
+    return sealing.seal(db, sealing.EXCERPT, text, sealing.guild_context(guild_id)) or "[]"
+
+
+def _unseal_reasons(db: aiosqlite.Connection, value: str | None, context: str) -> tuple[str, ...]:
+    text = sealing.unseal(db, sealing.EXCERPT, value, context)
+    try:
+        return tuple(json.loads(text or "[]"))
+    except ValueError:
+        return ()
 
 
 async def commit(db: aiosqlite.Connection, attempts: int = 100) -> None:
@@ -128,8 +144,8 @@ class EscalationRepository:
                 source_ref,
                 str(category),
                 severity,
-                json.dumps(list(reasons)),
-                excerpt,
+                _seal_reasons(self._db, reasons, guild_id),
+                sealing.seal(self._db, sealing.EXCERPT, excerpt, sealing.guild_context(guild_id)),
                 reporter_id,
                 int(dm_wanted),
                 now,
@@ -148,7 +164,7 @@ class EscalationRepository:
             "SELECT * FROM escalations WHERE id = ?", (escalation_id,)
         )
         row = rows[0] if rows else None
-        return _row_to_escalation(row) if row else None
+        return _row_to_escalation(self._db, row) if row else None
 
     async def find_live(
         self,
@@ -172,7 +188,7 @@ class EscalationRepository:
             (guild_id, value, str(category), since),
         )
         row = rows[0] if rows else None
-        return _row_to_escalation(row) if row else None
+        return _row_to_escalation(self._db, row) if row else None
 
     async def merge(
         self,
@@ -199,11 +215,13 @@ class EscalationRepository:
             "WHERE id = ?",
             (
                 severity,
-                json.dumps(merged_reasons),
+                _seal_reasons(self._db, merged_reasons, escalation.guild_id),
                 now,
                 int(want_dm),
                 int(raised or escalation.excerpt is None),
-                excerpt,
+                sealing.seal(
+                    self._db, sealing.EXCERPT, excerpt, sealing.guild_context(escalation.guild_id)
+                ),
                 int(raised),
                 channel_id,
                 int(raised),
@@ -268,7 +286,7 @@ class EscalationRepository:
                 (
                     escalation.id,
                     escalation.guild_id,
-                    json.dumps(list(escalation.reasons)),
+                    json.dumps(sorted({rule_id(r) for r in escalation.reasons})),
                     note,
                     actor_id,
                     now,
@@ -283,14 +301,14 @@ class EscalationRepository:
             "ORDER BY severity DESC, created_at ASC LIMIT ?",
             (guild_id, limit),
         )
-        return [_row_to_escalation(r) for r in rows]
+        return [_row_to_escalation(self._db, r) for r in rows]
 
     async def created_since(self, guild_id: int, since: int) -> list[Escalation]:
         rows = await self._db.execute_fetchall(
             "SELECT * FROM escalations WHERE guild_id = ? AND created_at >= ?",
             (guild_id, since),
         )
-        return [_row_to_escalation(r) for r in rows]
+        return [_row_to_escalation(self._db, r) for r in rows]
 
     async def count_live(self, guild_id: int) -> int:
         rows = await self._db.execute_fetchall(
@@ -384,7 +402,7 @@ class EscalationRepository:
             "WHERE d.escalation_id = e.id AND d.step = 'alert') ORDER BY e.id",
             (since,),
         )
-        return [_row_to_escalation(r) for r in rows]
+        return [_row_to_escalation(self._db, r) for r in rows]
 
     async def missing_dms(self, since: int) -> list[Escalation]:
         """Escalations that want a DM and have no DM outcome recorded."""
@@ -394,7 +412,7 @@ class EscalationRepository:
             "WHERE d.escalation_id = e.id AND d.step = 'dm') ORDER BY e.id",
             (since,),
         )
-        return [_row_to_escalation(r) for r in rows]
+        return [_row_to_escalation(self._db, r) for r in rows]
 
     async def unacknowledged_pinging(self) -> list[Escalation]:
         """Open (never acknowledged) self-risk severity 2-3 escalations with a posted alert."""
@@ -404,7 +422,7 @@ class EscalationRepository:
             "WHERE d.escalation_id = e.id AND d.step = 'alert' AND d.status = 'sent') "
             "ORDER BY e.id"
         )
-        return [_row_to_escalation(r) for r in rows]
+        return [_row_to_escalation(self._db, r) for r in rows]
 
     async def claim_ping(self, escalation_id: int, previous: int, now: int) -> bool:
         """Set last_pinged_at if nobody else did since ``previous`` (compare-and-set)."""
@@ -516,7 +534,15 @@ class EscalationRepository:
         cur = await self._db.execute(
             "INSERT INTO harassment_log (guild_id, channel_id, message_id, author_id, severity, "
             "reasons, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, channel_id, message_id, author_id, severity, json.dumps(list(reasons)), now),
+            (
+                guild_id,
+                channel_id,
+                message_id,
+                author_id,
+                severity,
+                json.dumps(sorted({rule_id(r) for r in reasons})),  # never the quoted words
+                now,
+            ),
         )
         entry_id = cur.lastrowid
         await cur.close()

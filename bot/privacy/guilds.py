@@ -40,9 +40,7 @@ class GuildDepartures:
 
     async def returned(self, guild_id: int) -> bool:
         """The bot is back in the guild: cancel the purge. True if one was pending."""
-        cur = await self._db.execute(
-            "DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,)
-        )
+        cur = await self._db.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
         await self._db.commit()
         return cur.rowcount == 1
 

@@ -27,12 +27,11 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
 from bot.safety.normalise import normalise, normalise_pattern
-
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,9 @@ _LOOKAHEAD = 60
 _SENTENCE_END = re.compile(r"[.!?;]")
 _CLAUSE_BREAK = re.compile(r"[,:()\"]|\b(?:but|and|so|because|bc|cuz|though|tho|while|when)\b")
 _MACRO = re.compile(r"\{([A-Z][A-Z_]*)\}")
+_OBJECT_BEFORE = re.compile(
+    r"\b(?:to|for|with|at|from|of|by|on|onto|than|like|gave|give|tell|told|ask|asked|help|love|miss|text|texted|call|called)\s$"
+)
 
 
 class Category(StrEnum):
@@ -155,6 +157,10 @@ class Combo:
     all: tuple[str, ...]
     any: tuple[str, ...]
     severity: int
+
+    @cached_property
+    def all_set(self) -> frozenset[str]:
+        return frozenset(self.all)
 
 
 @dataclass
@@ -299,9 +305,7 @@ def _trie(items: Sequence[str], depth: int = 0) -> str:
     return "|".join([*parts, *rest])
 
 
-def _dispatch_source(
-    rules: Sequence[tuple[str, Sequence[str]]], *, lookahead: bool = False
-) -> str:
+def _dispatch_source(rules: Sequence[tuple[str, Sequence[str]]], *, lookahead: bool = False) -> str:
     """One regex for many rules, factored into a prefix trie after a word start.
 
     Speed: Python's regex engine tries every branch at every word start; a branch that
@@ -465,8 +469,15 @@ class CrisisDetector:
         return s_start, s_end
 
     def _subject(self, prefix: str) -> str | None:
+        """The last subject mentioned before a match ("first", "third", "generic", ...).
+
+        A person after a preposition is an object, not a subject: in "gave my guitar to
+        my brother, wont need it" the writer is still the one speaking.
+        """
         last = None
         for m in self._subject_re.finditer(prefix):
+            if m.lastgroup == "third" and _OBJECT_BEFORE.search(prefix, 0, m.start()):
+                continue
             last = m.lastgroup
         return last
 
@@ -485,7 +496,9 @@ class CrisisDetector:
         if text.count('"', 0, start) % 2 == 0:
             return False
         outside = re.sub(r'"[^"]*"?', " ", text)
-        return bool(self._cue["media_subject"].search(outside) or self._cue["reported"].search(outside))
+        return bool(
+            self._cue["media_subject"].search(outside) or self._cue["reported"].search(outside)
+        )
 
     def _disposition(
         self, text: str, start: int, end: int, rule: Rule, *, addressed: bool = False
@@ -531,10 +544,7 @@ class CrisisDetector:
         candidates = [m.start() for m in self._trigger.finditer(norm)]
         if not candidates and not deny:
             return NO_RISK
-        cues = {
-            key: self._cue[key].search(norm)
-            for key in ("joke", "serious", "hypothetical", "academic")
-        }
+        cues = _LazyCues(self._cue, norm)
         me, other = _Side(), _Side()
         if cues["serious"]:
             me.add_tag("serious", cues["serious"].group(0))
@@ -574,11 +584,14 @@ class CrisisDetector:
         self,
         norm: str,
         candidates: list[int],
-        cues: dict[str, re.Match[str] | None],
+        cues: _LazyCues,
         me: _Side,
         other: _Side,
     ) -> None:
+        firsts = {norm[p] for p in candidates}
         for group in self._risk:
+            if not group.anywhere and group.letters.isdisjoint(firsts):
+                continue
             for rule, m in group.matches(norm, candidates):
                 disposition = self._disposition(norm, m.start(), m.end(), rule)
                 if disposition > Disposition.THIRD:
@@ -610,7 +623,10 @@ class CrisisDetector:
                     side.add_tag(tag, m.group(0))
 
     def _scan_tags(self, norm: str, candidates: list[int], me: _Side, other: _Side) -> None:
+        firsts = {norm[p] for p in candidates}
         for group in self._tags:
+            if not group.anywhere and group.letters.isdisjoint(firsts):
+                continue
             if not group.subject:
                 for _, m in group.matches(norm, candidates):
                     me.add_tag(group.tag, m.group(0))
@@ -626,12 +642,13 @@ class CrisisDetector:
                     other.reasons.append(f"{rule.id}: '{_span(m.group(0))}'")
 
     def _apply_combos(self, side: _Side) -> None:
+        present = side.tags.keys()
         for combo in self.combos:
             if combo.severity <= side.severity and side.severity:
                 continue
-            if not all(t in side.tags for t in combo.all):
+            if not present >= combo.all_set:
                 continue
-            hit_any = [t for t in combo.any if t in side.tags]
+            hit_any = [t for t in combo.any if t in present]
             if combo.any and not hit_any:
                 continue
             used = [*combo.all, *hit_any[:1]]
@@ -650,6 +667,20 @@ class CrisisDetector:
                     continue
                 reasons.append(f"{rule.id}: '{_span(m.group(0))}'")
         return reasons
+
+
+class _LazyCues(dict[str, "re.Match[str] | None"]):
+    """Whole-message cues (joke, serious, ...) searched only when first asked for."""
+
+    def __init__(self, cues: dict[str, re.Pattern[str]], text: str) -> None:
+        super().__init__()
+        self._cues = cues
+        self._text = text
+
+    def __missing__(self, key: str) -> re.Match[str] | None:
+        found = self._cues[key].search(self._text)
+        self[key] = found
+        return found
 
 
 def _dedupe(reasons: list[str]) -> tuple[str, ...]:

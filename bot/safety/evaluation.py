@@ -187,9 +187,7 @@ def _write_report(result: dict[str, object], out: TextIO) -> None:
             out.write(f"    reasons: {reasons}\n")
 
 
-def run_eval(
-    path: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO | None = None
-) -> int:
+def run_eval(path: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO | None = None) -> int:
     """Evaluate the detector on a JSONL file. Exit code 0, or 2 for a bad file.
 
     Errors go to ``err`` (standard error by default) as one line, never a traceback.

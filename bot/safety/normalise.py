@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-# Long messages: analyse the head and the tail. Crisis wording sits at the start or the
+# Long messages: analyse the head and the tail (Discord caps messages at 4,000 characters,
+# so only pasted walls of text are cut). Crisis wording sits at the start or the
 # end of a wall of text far more often than in the middle, and the cap bounds the cost.
-HEAD_CHARS = 8_000
-TAIL_CHARS = 2_000
+HEAD_CHARS = 4_000
+TAIL_CHARS = 1_000
 
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Pictographs, dingbats, symbols, skin-tone modifiers, tag characters: all become spaces
@@ -51,6 +52,7 @@ _REPEATS = re.compile(r"([a-z])\1{2,}")
 class _Tables:
     translate: dict[int, str | None]
     leet: dict[int, str]
+    spaced_words: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +66,7 @@ def _tables() -> _Tables:
     for src, token in data["emoji"].items():
         table[ord(src)] = f" {token} "
     leet = {ord(src): dst for src, dst in data["leet"].items()}
-    return _Tables(translate=table, leet=leet)
+    return _Tables(translate=table, leet=leet, spaced_words=frozenset(data["spaced_words"]))
 
 
 def cap_length(text: str) -> str:
@@ -89,8 +91,25 @@ def _fold_leet(match: re.Match[str], leet: dict[int, str]) -> str:
     return token[:start] + core.translate(leet) + token[start + len(core) :]
 
 
+def _segment(joined: str, words: frozenset[str]) -> str:
+    """Split a joined run into known words if it splits completely, else leave it."""
+    if len(joined) < 6 or len(joined) > 60:
+        return joined
+    # best[i]: fewest words covering joined[:i] (dynamic programming, O(n * 10)).
+    best: list[list[str] | None] = [[]] + [None] * len(joined)
+    for end in range(1, len(joined) + 1):
+        for start in range(max(0, end - 10), end):
+            prev = best[start]
+            if prev is not None and joined[start:end] in words:
+                cand = [*prev, joined[start:end]]
+                if best[end] is None or len(cand) < len(best[end] or ()):
+                    best[end] = cand
+    found = best[-1]
+    return " ".join(found) if found else joined
+
+
 def _join_letters(match: re.Match[str]) -> str:
-    return re.sub(r"[^a-z]", "", match.group(0))
+    return _segment(re.sub(r"[^a-z]", "", match.group(0)), _tables().spaced_words)
 
 
 def normalise(text: str) -> str:

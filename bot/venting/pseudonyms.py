@@ -13,7 +13,8 @@ from importlib import resources
 
 from bot.keys import POSTER, PSEUDONYM, KeyRing
 
-NUMBER_MIN, NUMBER_MAX = 10, 99
+# Three digits: ~11 million names, so two of 1,000 posters in a guild share one ~4% of the time.
+NUMBER_MIN, NUMBER_MAX = 100, 999
 
 
 @cache

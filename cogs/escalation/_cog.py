@@ -184,14 +184,7 @@ class EscalationCog(commands.Cog, name=COG_NAME):
         if kind is Route.CONCERN:
             text = self.copy.concern(choice)
         else:
-            text = self.copy.dm(
-                assessment.severity,
-                name=message.author.display_name,
-                place="your message to me",
-                choice=choice,
-                pseudonymous=False,
-            )
-            text = text.replace("**Talk to a moderator**", "`/helplines`")
+            text = self.copy.direct(name=message.author.display_name, choice=choice)
         try:
             await message.channel.send(text)
         except discord.HTTPException:
@@ -712,14 +705,7 @@ class EscalationCog(commands.Cog, name=COG_NAME):
             if route(assessment) is Route.CONCERN:
                 text = self.copy.concern(choice)
             else:
-                text = self.copy.dm(
-                    assessment.severity,
-                    name=user.display_name,
-                    place="your check-in note" if source.startswith("checkin") else "your note",
-                    choice=choice,
-                    pseudonymous=False,
-                )
-                text = text.replace("**Talk to a moderator**", "`/helplines`")
+                text = self.copy.direct(name=user.display_name, choice=choice)
             await user.send(text)
         except discord.Forbidden:
             await self.bot.services.notices.add(user_id, NOTICE_CRISIS, None)

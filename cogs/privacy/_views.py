@@ -23,7 +23,12 @@ class DeleteView(OwnerOnlyView):
         self.done = False
         # Unique per view: two people's open confirmations must never share an id.
         token = secrets.token_hex(4)
-        for item in (self.delete_all, self.delete_remove_vents, self.delete_keep_vents, self.cancel):
+        for item in (
+            self.delete_all,
+            self.delete_remove_vents,
+            self.delete_keep_vents,
+            self.cancel,
+        ):
             item.custom_id = f"{item.custom_id}:{token}"
         if has_vents:
             self.remove_item(self.delete_all)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import MagicMock
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -82,12 +83,17 @@ class Outbox:
         )
 
 
+def http_response(status: int, reason: str) -> MagicMock:
+    response = MagicMock(spec_set=aiohttp.ClientResponse)
+    response.status = status
+    response.reason = reason
+    return response
+
+
 def forbidden_50007() -> discord.Forbidden:
-    response = MagicMock()
-    response.status = 403
-    response.reason = "Forbidden"
     return discord.Forbidden(
-        response, {"code": 50007, "message": "Cannot send messages to this user"}
+        http_response(403, "Forbidden"),
+        {"code": 50007, "message": "Cannot send messages to this user"},
     )
 
 
@@ -225,7 +231,7 @@ async def test_closed_dms_still_alert_and_say_so_and_queue_a_notice(world) -> No
 
 
 async def test_failed_alert_does_not_stop_the_dm(world) -> None:
-    world["outbox"].fail_with = discord.HTTPException(MagicMock(status=500, reason="x"), "boom")
+    world["outbox"].fail_with = discord.HTTPException(http_response(500, "Server Error"), "boom")
     await world["cog"].on_message(make_message(world, "sev2"))
     world["member"].send.assert_awaited_once()
     # The alert stays pending (transient error), so the minute tick retries it.
@@ -708,3 +714,18 @@ async def test_checkin_note_hook_assesses_when_no_assessment_is_given(world) -> 
     assert e.source == "checkin_note"
     assert "your check-in note" in world["member"].send.await_args.args[0]
     assert len(world["outbox"].sent) == 1
+
+
+async def test_a_dm_to_the_bot_gets_resources_but_promises_no_moderator(world) -> None:
+    message = MagicMock(spec_set=discord.Message)
+    message.id = next_id()
+    message.content = "sev2 can't go on"
+    message.author = world["member"]
+    message.guild = None
+    message.channel = MagicMock(spec_set=discord.DMChannel)
+    await world["cog"].on_message(message)
+    reply = message.channel.send.await_args.args[0]
+    assert "Free and confidential" in reply
+    assert "let the moderators know" not in reply
+    assert world["outbox"].sent == []
+    assert await world["service"].list_open(world["guild"].id) == []

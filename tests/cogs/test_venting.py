@@ -60,6 +60,7 @@ class World:
             bot, "dispatch", lambda name, *args, **kw: self.dispatched.append((name, args))
         )
         self.partial = MagicMock(spec_set=discord.PartialMessageable)
+        self.partial.get_partial_message.return_value = MagicMock(spec_set=discord.PartialMessage)
         monkeypatch.setattr(bot, "get_partial_messageable", lambda cid, **kw: self.partial)
         self.cog = Venting(bot)
 
@@ -74,7 +75,6 @@ class World:
             thread = MagicMock(spec_set=discord.Thread)
             thread.id = message.id
             message.create_thread = AsyncMock(return_value=thread)
-            message.sent_kwargs = kwargs  # type: ignore[attr-defined]
             self.posted.append(message)
             return message
 

@@ -196,8 +196,10 @@ async def test_closed_dms_still_alert_and_say_so(
             fake.channels["mod-alerts"], lambda m: "escalation #" in m.content
         )
         await fake.wait_until(
-            lambda: "could not reach them by dm"
-            in "\n".join(fake.message(alert.id).embed_texts).lower(),
+            lambda: (
+                "could not reach them by dm"
+                in "\n".join(fake.message(alert.id).embed_texts).lower()
+            ),
             5,
             what="the alert to say the DM failed",
         )
@@ -253,7 +255,9 @@ async def test_idiom_produces_no_dm_and_no_alert(
         await fake.send_message(fake.channels["general"], member, IDIOM)
         # A barrier: a later crisis from someone else is alerted, the idiom is not.
         await fake.send_message(fake.channels["general"], other, CRISIS)
-        await fake.wait_for_message(fake.channels["mod-alerts"], lambda m: "escalation #" in m.content)
+        await fake.wait_for_message(
+            fake.channels["mod-alerts"], lambda m: "escalation #" in m.content
+        )
         await settle(fake)
         assert fake.dms_to(member) == []
         (only,) = alerts(fake)

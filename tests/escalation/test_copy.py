@@ -55,6 +55,7 @@ def test_other_renderings_fill_every_placeholder(copy: CrisisCopy) -> None:
         copy.dm_closed_notice(choice),
         copy.talk_confirm(choice),
         copy.talk_confirm(choice, already=True),
+        copy.direct(name="Sam", choice=choice),
         copy.directory(choice, "US"),
         copy.directory(load_directory().choose("JP"), "JP"),
     ):

@@ -550,10 +550,11 @@ async def test_commit_waits_out_a_neighbours_unfinished_cursor(
     import asyncio
 
     await db.execute("CREATE TABLE neighbour (x INTEGER)")
-    await db.executemany("INSERT INTO neighbour VALUES (?)", [(i,) for i in range(5)])
     await db.commit()
-    cursor = await db.execute("SELECT x FROM neighbour")
-    await cursor.fetchone()  # a statement left in progress, as `async with … fetchone` does
+    # A write statement left in progress (RETURNING, only the first row read): SQLite
+    # refuses any COMMIT on the connection until that cursor is done.
+    cursor = await db.execute("INSERT INTO neighbour VALUES (1), (2) RETURNING x")
+    await cursor.fetchone()
 
     async def finish_later() -> None:
         await asyncio.sleep(0.02)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.privacy._sql import rows, scalar
 from bot.privacy.guilds import guild_tables
 from bot.privacy.maintenance import DAILY, HEARTBEAT, Maintenance
@@ -38,11 +40,14 @@ async def test_resolved_escalations_and_logs_go_after_90_days_open_ones_stay(
     states = await rows(world.db, "SELECT state FROM escalations")
     assert [s["state"] for s in states] == ["open", "open"]  # raised from vents, still open
     # Cascades: nothing points at a deleted escalation.
-    assert await scalar(
-        world.db,
-        "SELECT COUNT(*) FROM escalation_audit WHERE escalation_id NOT IN "
-        "(SELECT id FROM escalations)",
-    ) == 0
+    assert (
+        await scalar(
+            world.db,
+            "SELECT COUNT(*) FROM escalation_audit WHERE escalation_id NOT IN "
+            "(SELECT id FROM escalations)",
+        )
+        == 0
+    )
     assert counts.get("mood_notes", 0) == 0
 
 
@@ -101,9 +106,10 @@ async def test_guild_purged_after_grace_unless_the_bot_returns(world: World) -> 
     report = await maintenance.run_daily()
     assert GUILD in report.purged_guilds
     for table in await guild_tables(world.db):
-        assert await scalar(
-            world.db, f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (GUILD,)
-        ) == 0, table
+        assert (
+            await scalar(world.db, f"SELECT COUNT(*) FROM {table} WHERE guild_id = ?", (GUILD,))
+            == 0
+        ), table
     # People's own check-ins stay, without the link to the server.
     schedules = await rows(world.db, "SELECT user_id, guild_id FROM checkin_schedules")
     assert {s["user_id"] for s in schedules} == {world.a.user_id, world.b.user_id}
@@ -119,3 +125,25 @@ async def test_repeated_departure_keeps_the_first_date(world: World) -> None:
     clock.now += 10 * DAY
     await maintenance.guild_left(GUILD)
     assert await maintenance.departures.pending() == [(GUILD, NOW_EPOCH)]
+
+
+async def test_a_guild_can_shorten_but_not_lengthen_its_periods(world: World) -> None:
+    from bot.db.guild_settings import GuildSettingsRepository
+    from bot.errors import UserFacingError
+    from bot.privacy.retention import set_guild_periods
+
+    repo, policy = GuildSettingsRepository(world.db), RetentionPolicy()
+    periods = await set_guild_periods(repo, GUILD, policy, {"resolved_escalation_days": 7})
+    assert periods == {
+        "resolved_escalation_days": 7,
+        "moderation_log_days": 90,
+        "vent_days": 365,
+    }
+    with pytest.raises(UserFacingError, match="between 1 and 90 days"):
+        await set_guild_periods(repo, GUILD, policy, {"moderation_log_days": 400})
+    # The shorter period applies to this guild only, on the next run.
+    counts = await enforce(world.db, policy, NOW + timedelta(days=8))
+    assert counts["resolved_escalations"] == 2
+    assert counts.get("moderation_log", 0) == 0
+    reset = await set_guild_periods(repo, GUILD, policy, {}, reset=True)
+    assert reset["resolved_escalation_days"] == 90

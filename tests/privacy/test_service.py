@@ -120,11 +120,13 @@ async def test_keep_vents_unlinked_keeps_the_post_without_any_link(world: World)
     result = await world.privacy.delete(a.user_id, keep_vents_unlinked=True)
     assert result.messages == ()
     kept = await rows(
-        world.db, "SELECT id, author_enc, pseudonym, body_enc FROM vents WHERE id = ?",
+        world.db,
+        "SELECT id, author_enc, pseudonym, body_enc FROM vents WHERE id = ?",
         (a.vent_ids[0],),
     )
-    assert kept == [{"id": a.vent_ids[0], "author_enc": "unlinked", "pseudonym": "anonymous",
-                     "body_enc": None}]
+    assert kept == [
+        {"id": a.vent_ids[0], "author_enc": "unlinked", "pseudonym": "anonymous", "body_enc": None}
+    ]
     # The held (never public) vent is gone either way.
     assert await rows(world.db, "SELECT id FROM vents WHERE id = ?", (a.vent_ids[1],)) == []
     assert (await world.privacy.counts(a.user_id))["vents"] == 0

@@ -20,7 +20,12 @@ Case = tuple[str, Category, int, int]
 
 IDIOMS: list[Case] = [
     ("this chem homework is killing me", NONE, 0, 0),
-    ("honestly this homework makes me want to kill myself, i mean it, i cant keep going", SELF, 2, 3),
+    (
+        "honestly this homework makes me want to kill myself, i mean it, i cant keep going",
+        SELF,
+        2,
+        3,
+    ),
     ("kill me now, two more hours of this meeting", NONE, 0, 0),
     ("kill me. im not joking. i cant do this anymore", SELF, 2, 3),
     ("that dress is to die for", NONE, 0, 0),
@@ -43,7 +48,12 @@ GAMES_MEDIA: list[Case] = [
     ("the main character wants to die in the last episode, so sad", NONE, 0, 0),
     ("that song about wanting to end it all is stuck in my head", NONE, 0, 0),
     ("i beat the game and now i want to die because theres nothing left to play lol", NONE, 0, 0),
-    ("after losing ranked again i genuinely want to die. not about the game. everything", SELF, 1, 3),
+    (
+        "after losing ranked again i genuinely want to die. not about the game. everything",
+        SELF,
+        1,
+        3,
+    ),
 ]
 
 NEGATION: list[Case] = [

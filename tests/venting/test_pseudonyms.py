@@ -7,7 +7,7 @@ import re
 from bot.keys import KeyRing, decode_key, generate_key
 from bot.venting.pseudonyms import name_space, poster_key, pseudonym, word_list
 
-SHAPE = re.compile(r"^[a-z]+-[a-z]+-[1-9][0-9]$")
+SHAPE = re.compile(r"^[a-z]+-[a-z]+-[1-9][0-9]{2}$")
 
 
 def ring() -> KeyRing:
