@@ -185,6 +185,7 @@ async def run(n: int, warmup: int, busy: bool, torch_threads: int) -> dict[str, 
         "alert_latency_mean_ms": round(statistics.fmean(latencies), 3),
         "toxicity_load": "simulated busy worker thread" if busy else "none",
         "busy_worker_batches": batches,
+        "gil_switch_interval_ms": round(sys.getswitchinterval() * 1000, 3),
         "elapsed_s": round(elapsed, 2),
     }
 
@@ -195,10 +196,18 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=None, help="messages to time")
     parser.add_argument("--idle", action="store_true", help="no simulated toxicity load")
     parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval seconds (default: leave Python's, as the bot does)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     n = args.n or (300 if args.quick else 1000)
     logging.basicConfig(level=logging.ERROR)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     result = asyncio.run(run(n, warmup=10, busy=not args.idle, torch_threads=args.torch_threads))
     if args.json:
         print(json.dumps(result))

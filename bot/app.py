@@ -63,6 +63,20 @@ def describe_missing_permissions(missing: list[str]) -> str:
 class HavenTree(app_commands.CommandTree["HavenBot"]):
     """One error path for every slash command and context menu."""
 
+    async def interaction_check(self, interaction: discord.Interaction[HavenBot], /) -> bool:
+        # /setup hides itself from non-admins through default_member_permissions, but server
+        # owners can override that, and discord.py runs a group's interaction_check only for
+        # its direct children. So every /setup command, however deeply nested, is checked here.
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        command = interaction.command
+        root = getattr(command, "root_parent", None) or command
+        if root is not None and root.name == "setup":
+            member = interaction.user
+            if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
+                raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[HavenBot], error: app_commands.AppCommandError
     ) -> None:

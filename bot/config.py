@@ -112,6 +112,12 @@ class EscalationSettings(Section):
     report_daily_limit: int = Field(
         default=5, ge=1, description="How many concern reports one member may file per day."
     )
+    report_target_daily_limit: int = Field(
+        default=3,
+        ge=1,
+        description="How many concern reports about the same person are accepted per day, "
+        "from everyone together (stops 'Report concern' being used to harass someone).",
+    )
 
 
 class ModerationSettings(Section):

@@ -44,7 +44,6 @@ ALLOWLIST_MAX = 200
 DM_RECOVERY_HOURS = 24  # after this long, a DM about an old message would do more harm than good
 ALERT_RECOVERY_DAYS = 7
 # Until the lead adds settings.escalation.report_target_daily_limit.
-REPORT_TARGET_DAILY_LIMIT = 3
 _EXTRA_KEY = "escalation"
 
 
@@ -519,7 +518,7 @@ class EscalationService:
         ):
             return ReportDecision.REPORTER_DAILY
         if await self.repo.count_reports(guild_id, day, target_id=target_id) >= (
-            REPORT_TARGET_DAILY_LIMIT
+            self.settings.report_target_daily_limit
         ):
             return ReportDecision.TARGET_LIMIT
         return ReportDecision.ALLOWED

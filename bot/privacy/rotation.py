@@ -18,8 +18,11 @@ way. Pseudonyms already shown on old vents stay as they are; new vents get new n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,7 @@ from bot.venting.pseudonyms import poster_key
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+RUNNING_WITHIN_SECONDS = 120  # the running bot's heartbeat ticks every minute
 
 
 @dataclass(frozen=True)
@@ -273,4 +277,23 @@ def run_keys_rotate(settings: Any, out: TextIO) -> int:
     if not db_path.exists():
         out.write(f"no database at {db_path}; nothing to rotate\n")
         return 2
+    seconds = _seconds_since_heartbeat(db_path)
+    if seconds is not None and seconds < RUNNING_WITHIN_SECONDS:
+        out.write(
+            f"the bot looks like it is running (its scheduler ticked {seconds} s ago). Stop it "
+            "first: a running bot would keep sealing new data under the old key. If it is "
+            f"stopped, wait {RUNNING_WITHIN_SECONDS} s and run this again.\n"
+        )
+        return 2
     return rotate(db_path, key_path, out)
+
+
+def _seconds_since_heartbeat(db_path: Path) -> int | None:
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            row = conn.execute(
+                "SELECT last_run_at FROM job_runs WHERE name = 'scheduler'"
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else int(time.time()) - int(row[0])

@@ -105,6 +105,7 @@ class Rule:
     person: str = "any"
     third: str = "concern"
     tags: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()  # whole-message cues that cancel it (unless serious)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Group:
     rules: dict[str, Rule]
     tag: str = ""
     subject: bool = False
+    unless: tuple[str, ...] = ()  # whole-message cues that cancel this signal
 
     # Each rule's own regex, in order: used to tell which rule a group match came from.
     by_rule: tuple[tuple[Rule, re.Pattern[str]], ...] = ()
@@ -437,6 +439,7 @@ class CrisisDetector:
                 person=r.get("person", "any"),
                 third=r.get("third", "concern"),
                 tags=tuple(r.get("tags", ())),
+                unless=tuple(r.get("unless", ())),
             )
             prepared = self._prepared(r["patterns"])
             sources.append((f"r{i}", prepared))
@@ -449,6 +452,7 @@ class CrisisDetector:
             rules=rules,
             tag=raw.get("tag", ""),
             subject=raw.get("subject", False),
+            unless=tuple(raw.get("unless", ())),
             by_rule=tuple(by_rule),
             sources=tuple((f"{raw['id']}.{key}", tuple(x)) for key, x in sources),
             letters=letters,
@@ -487,9 +491,20 @@ class CrisisDetector:
         for m in _CLAUSE_BREAK.finditer(sentence_prefix):
             cut = m.end()
         clause = self._cue["negation_exempt"].sub(" ", sentence_prefix[cut:])
-        if self._cue["negation"].search(clause):
+        last = None
+        for last in self._cue["negation"].finditer(clause):
+            pass
+        if last is not None and not self._conditional(clause, last.start(), last.end()):
             return True
         return bool(self._cue["rhetorical"].match(text, end, end + _LOOKAHEAD))
+
+    def _conditional(self, clause: str, neg_start: int, neg_end: int) -> bool:
+        """The negation sits in an "if" clause and a new subject follows it: "if i dont
+        get in im killing myself" denies the condition, not the act."""
+        return bool(
+            self._cue["condition"].search(clause, max(0, neg_start - 12), neg_start)
+            and self._cue["new_subject"].search(clause, neg_end)
+        )
 
     def _quoted(self, text: str, start: int) -> bool:
         """Inside double quotes, in a message that talks about a song, film, post etc."""
@@ -518,7 +533,7 @@ class CrisisDetector:
             if subject in ("generic", "media"):
                 return Disposition.OTHER
             return Disposition.THIRD
-        if subject == "third":
+        if subject == "third" and rule.third != "self":
             return Disposition.THIRD if rule.third == "concern" else Disposition.OTHER
         if subject in ("generic", "second", "media"):
             return Disposition.OTHER
@@ -554,7 +569,7 @@ class CrisisDetector:
                 me.severity = max(me.severity, 1)
                 me.reasons.append(f"guild.deny: '{_span(m.group(0))}'")
                 me.add_tag("self_risk", m.group(0))
-        self._scan_tags(norm, candidates, me, other)
+        self._scan_tags(norm, candidates, cues, me, other)
         self._apply_combos(me)
         if other.reasons:
             self._apply_combos(other)
@@ -598,6 +613,8 @@ class CrisisDetector:
                     continue
                 severity = rule.severity
                 note = ""
+                if rule.unless and not cues["serious"] and any(cues[c] for c in rule.unless):
+                    continue
                 if rule.prone:
                     if cues["serious"]:
                         severity = rule.serious_severity or max(severity, 1)
@@ -622,10 +639,14 @@ class CrisisDetector:
                 for tag in rule.tags:
                     side.add_tag(tag, m.group(0))
 
-    def _scan_tags(self, norm: str, candidates: list[int], me: _Side, other: _Side) -> None:
+    def _scan_tags(
+        self, norm: str, candidates: list[int], cues: _LazyCues, me: _Side, other: _Side
+    ) -> None:
         firsts = {norm[p] for p in candidates}
         for group in self._tags:
             if not group.anywhere and group.letters.isdisjoint(firsts):
+                continue
+            if group.unless and any(cues[c] for c in group.unless):
                 continue
             if not group.subject:
                 for _, m in group.matches(norm, candidates):

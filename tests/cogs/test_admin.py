@@ -105,3 +105,26 @@ async def test_show_lists_settings_and_status_lines(bot: HavenBot, world) -> Non
     assert "Alert channel:** not set" in text
     assert f"model: ready for {guild.id}" in text
     assert was_ephemeral(interaction)
+
+
+async def test_tree_check_guards_nested_setup_commands_that_have_no_check_of_their_own(
+    bot: HavenBot, world
+) -> None:
+    import discord
+
+    guild, admin, member = world
+    group = SetupGroup(bot)
+    sub = app_commands.Group(name="feature", description="a feature's settings", parent=group)
+
+    @sub.command(name="toggle", description="no check of its own")
+    async def toggle(interaction: discord.Interaction) -> None: ...
+
+    for user, allowed in ((member, False), (admin, True)):
+        interaction = make_interaction(user, guild=guild, client=bot)
+        interaction.type = discord.InteractionType.application_command
+        interaction.command = toggle
+        if allowed:
+            assert await bot.tree.interaction_check(interaction)
+        else:
+            with pytest.raises(app_commands.MissingPermissions):
+                await bot.tree.interaction_check(interaction)

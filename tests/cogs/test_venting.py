@@ -55,7 +55,9 @@ class World:
         monkeypatch.setattr(
             bot, "get_guild", lambda gid: self.guild if gid == self.guild.id else None
         )
-        monkeypatch.setattr(bot, "create_dm", AsyncMock(side_effect=self._create_dm))
+        monkeypatch.setattr(
+            bot, "create_dm", AsyncMock(spec_set=bot.create_dm, side_effect=self._create_dm)
+        )
         monkeypatch.setattr(
             bot, "dispatch", lambda name, *args, **kw: self.dispatched.append((name, args))
         )
@@ -74,7 +76,7 @@ class World:
             )
             thread = MagicMock(spec_set=discord.Thread)
             thread.id = message.id
-            message.create_thread = AsyncMock(return_value=thread)
+            message.create_thread.return_value = thread
             self.posted.append(message)
             return message
 
@@ -84,7 +86,6 @@ class World:
         dm = self.dms.get(user.id)
         if dm is None:
             dm = MagicMock(spec_set=discord.DMChannel)
-            dm.send = AsyncMock()
             self.dms[user.id] = dm
         return dm
 
@@ -256,7 +257,9 @@ async def test_only_the_author_can_delete_and_deleting_removes_post_and_thread(
         await world.cog.author_delete(world.interaction(world.other), 1)
 
     thread = MagicMock(spec_set=discord.Thread)
-    monkeypatch.setattr(world.cog, "channel", AsyncMock(return_value=thread))
+    monkeypatch.setattr(
+        world.cog, "channel", AsyncMock(spec_set=world.cog.channel, return_value=thread)
+    )
     interaction = world.interaction(world.author)
     await world.cog.author_delete(interaction, 1)
     world.partial.get_partial_message.return_value.delete.assert_awaited_once()

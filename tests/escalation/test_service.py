@@ -460,14 +460,13 @@ async def test_reporter_daily_limit(service: EscalationService, clock: Clock) ->
 
 
 async def test_target_limit_stops_pile_ons(service: EscalationService) -> None:
-    from bot.escalation.service import REPORT_TARGET_DAILY_LIMIT
-
-    for reporter in range(REPORT_TARGET_DAILY_LIMIT):
+    limit = service.settings.report_target_daily_limit
+    for reporter in range(limit):
         assert (await report(service, 200 + reporter, 3))[0] is ReportDecision.ALLOWED
     assert (await report(service, 300, 3))[0] is ReportDecision.TARGET_LIMIT
     # All allowed reports merged into one escalation about that person.
     (only,) = await service.list_open(GUILD)
-    assert only.message_count == REPORT_TARGET_DAILY_LIMIT
+    assert only.message_count == limit
     assert only.severity == 1
 
 

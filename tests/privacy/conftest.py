@@ -25,6 +25,7 @@ from bot.escalation.models import Action, Category, DeliveryStatus, State, Step
 from bot.escalation.repository import EscalationRepository
 from bot.keys import AUTHOR_ENCRYPTION, VENT_BODY_ENCRYPTION, KeyRing
 from bot.notices import PendingNotices
+from bot.privacy import sealing
 from bot.privacy.build import build_privacy
 from bot.privacy.service import PrivacyService
 from bot.tips.repository import SavedTipsRepository
@@ -201,12 +202,16 @@ async def moderate_each_other(db: aiosqlite.Connection, a: Person, b: Person) ->
     await vents.transition(a.vent_ids[1], ("held",), "held", decided_by=b.user_id)
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+@pytest.fixture(params=["sealed", "plain"])
+async def world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    """Every test runs twice: as the bot runs (notes and excerpts sealed at rest) and with
+    plain-text columns (a database from before encryption, and the stricter byte search)."""
     path = tmp_path / "haven.db"
     db = await open_database(path)
     await apply_migrations(db)
     keys = KeyRing(secrets.token_bytes(32))
+    if request.param == "sealed":
+        sealing.install(db, keys)
     a = Person(
         user_id=345_678_901_234_567_891,
         note="A-note: slept badly, the quiet-heron feeling again",

@@ -172,3 +172,21 @@ def test_cli_refuses_what_it_cannot_rotate(tmp_path: Path, case: str) -> None:
     out = io.StringIO()
     assert run_keys_rotate(settings, out) == 2
     assert out.getvalue()
+
+
+def test_cli_refuses_while_the_bot_is_running(tmp_path: Path) -> None:
+    settings, old_key, _ = _setup_cli(tmp_path)
+
+    async def tick() -> None:
+        db = await open_database(settings.database.path)
+        await db.execute(
+            "INSERT INTO job_runs (name, last_run_at) VALUES ('scheduler', strftime('%s', 'now'))"
+        )
+        await db.commit()
+        await db.close()
+
+    asyncio.run(tick())
+    out = io.StringIO()
+    assert run_keys_rotate(settings, out) == 2
+    assert "Stop it first" in out.getvalue()
+    assert (tmp_path / "haven.key").read_text().strip() == old_key

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+from bot.keys import AUTHOR_ENCRYPTION, VENT_BODY_ENCRYPTION, DecryptionError
+from bot.privacy import sealing
 from bot.privacy._sql import rows
-from tests.privacy.conftest import World
+from tests.privacy.conftest import GUILD, World
 
 ALL_KINDS = {
     "member_country",
@@ -144,3 +147,40 @@ async def test_deleting_twice_is_harmless(world: World) -> None:
     again = await world.privacy.delete(world.a.user_id, keep_vents_unlinked=False)
     assert again.total == 0
     assert again.lines() == []
+
+
+async def _opened_tokens(world: World) -> list[str]:
+    """Every sealed value anywhere in the database, opened with every purpose and owner
+    context it could have been sealed under."""
+    purposes = (AUTHOR_ENCRYPTION, VENT_BODY_ENCRYPTION, sealing.NOTE, sealing.EXCERPT)
+    contexts = (
+        sealing.guild_context(GUILD),
+        sealing.note_context(world.a.user_id),
+        sealing.note_context(world.b.user_id),
+    )
+    opened: list[str] = []
+    tables = await rows(world.db, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    for table in (t["name"] for t in tables):
+        async with world.db.execute(f"SELECT * FROM {table}") as cur:
+            found = await cur.fetchall()
+        for row in found:
+            for value in row:
+                if not (isinstance(value, str) and sealing.is_sealed(value)):
+                    continue
+                for purpose, context in itertools.product(purposes, contexts):
+                    try:
+                        opened.append(world.keys.decrypt(purpose, value, context=context).decode())
+                    except DecryptionError:
+                        continue
+    return opened
+
+
+async def test_no_encrypted_value_of_theirs_remains(world: World) -> None:
+    a = world.a
+    before = await _opened_tokens(world)
+    assert str(a.user_id) in before  # the vent authors sealed for A
+    await world.privacy.delete(a.user_id, keep_vents_unlinked=False)
+    after = await _opened_tokens(world)
+    assert str(a.user_id) not in after
+    assert not [t for t in after if a.note in t or a.vent_text in t or a.excerpt in t]
+    assert str(world.b.user_id) in after  # B's sealed authors are still there
