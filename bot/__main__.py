@@ -61,6 +61,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     scan = sub.add_parser("scan", parents=[common], help="assess one text and explain why")
     scan.add_argument("text")
+    sub.add_parser(
+        "status", parents=[common], help="health report read from the database file (offline)"
+    )
+    keys = sub.add_parser("keys", parents=[common], help="secret key maintenance")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
+    keys_sub.add_parser(
+        "rotate",
+        parents=[common],
+        help="re-encrypt everything under a new key, resumable (stop the bot first)",
+    )
     return parser
 
 
@@ -84,6 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.safety.evaluation import run_eval
 
         return run_eval(args.file, args.json)
+    if args.command == "status":
+        from bot.status import run_status
+
+        return run_status(settings, sys.stdout)
+    if args.command == "keys":
+        from bot.privacy.rotation import run_keys_rotate
+
+        return run_keys_rotate(settings, sys.stdout)
     if args.command == "scan":
         from bot.safety.evaluation import run_scan
 

@@ -184,6 +184,40 @@ class VentingSettings(Section):
     )
 
 
+class PrivacySettings(Section):
+    note_days: int = Field(
+        default=365,
+        ge=0,
+        description="Days before a mood note's text is deleted (the mood itself stays); 0 keeps it.",
+    )
+    resolved_escalation_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days resolved / false-alarm escalations are kept; 0 keeps them.",
+    )
+    moderation_log_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days the auto-moderation log and strikes are kept; 0 keeps them.",
+    )
+    harassment_log_days: int = Field(
+        default=90, ge=0, description="Days harassment-log entries are kept; 0 keeps them."
+    )
+    vent_days: int = Field(
+        default=365,
+        ge=0,
+        description="Days vent records (the sealed author link) are kept; the public post stays.",
+    )
+    concern_report_days: int = Field(
+        default=30, ge=0, description="Days 'Report concern' rate-limit records are kept."
+    )
+    guild_grace_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days a server's data is kept after it removes Haven (re-adding cancels the purge).",
+    )
+
+
 class GuildSeed(Section):
     """``[guilds.<guild_id>]``: per-guild settings written to the database at start-up."""
 
@@ -237,6 +271,9 @@ class Settings(BaseSettings):
     )
     venting: VentingSettings = Field(
         default_factory=VentingSettings, description="Anonymous venting."
+    )
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings, description="Data retention and purges."
     )
     guilds: dict[int, GuildSeed] = Field(
         default_factory=dict, description="Per-guild settings seeded into the database."

@@ -43,7 +43,6 @@ PHRASE_CHARS = 100
 ALLOWLIST_MAX = 200
 DM_RECOVERY_HOURS = 24  # after this long, a DM about an old message would do more harm than good
 ALERT_RECOVERY_DAYS = 7
-# Until the lead adds settings.escalation.report_target_daily_limit.
 _EXTRA_KEY = "escalation"
 
 

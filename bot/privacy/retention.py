@@ -1,6 +1,6 @@
 """Retention: delete health data once it is no longer needed (counts logged, never content).
 
-Defaults (days; 0 keeps forever) until the lead adds a ``[privacy]`` config section:
+Defaults (days; 0 keeps forever), set in the ``[privacy]`` config section:
 - mood notes 365: the note text goes, the mood number and tags stay for the person's
   own history and charts;
 - resolved / false-alarm escalations 90 (open ones are never purged);
@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
+from bot.config import Settings
 from bot.db.guild_settings import GuildSettingsRepository
 from bot.errors import UserFacingError
 from bot.moderation import ModerationRepository
@@ -47,17 +48,9 @@ class RetentionPolicy:
     guild_grace_days: int = GUILD_GRACE_DAYS
 
     @classmethod
-    def from_settings(cls, settings: object) -> RetentionPolicy:
-        """Read ``settings.privacy`` when the lead has added it; defaults otherwise."""
-        section = getattr(settings, "privacy", None)
-        if section is None:
-            return cls()
-        values = {
-            name: getattr(section, name)
-            for name in cls.__dataclass_fields__
-            if getattr(section, name, None) is not None
-        }
-        return cls(**values)
+    def from_settings(cls, settings: Settings) -> RetentionPolicy:
+        """The bot-wide periods from the ``[privacy]`` config section."""
+        return cls(**settings.privacy.model_dump())
 
 
 # Periods a server may shorten for its own data (guild_settings.extra["privacy"]); never

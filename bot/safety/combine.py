@@ -40,8 +40,12 @@ class CombinePolicy:
 
     add: float = 0.8  # P(self-risk) to add a crisis the rules missed (no benign context)
     add_with_cue: float = 1.01  # the same when the rules recognised a benign context
-    raise_to_2: float = 0.6  # P(severity >= 2) to make a crisis at least severity 2
-    raise_to_3: float = 0.6  # P(severity 3) to make a crisis severity 3
+    # A lower bar when the head also reads it as severe (severity >= 2 by the thresholds
+    # below): a missed imminent crisis is the worst failure, so it gets its own threshold.
+    add_severe: float = 1.01
+    # Severity, given a crisis (SemanticResult.at_least): raise to 2 or 3 when confident.
+    raise_to_2: float = 0.6
+    raise_to_3: float = 0.7
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CombinePolicy:
@@ -56,9 +60,10 @@ def benign_context(
     text: str, detector: CrisisDetector | None = None, allow: Sequence[str] = ()
 ) -> tuple[str, ...]:
     """What the rule layer recognised and set aside in ``text``: "mask", "negated",
-    "past", "not_self", "third_person", "joke", "hypothetical", "academic".
+    "past", "not_self", "third_person", "discounted", "joke", "hypothetical", "academic".
 
-    The rule :class:`Assessment` only carries the reasons *for* a decision, so this
+    Meant for messages the rules assessed as "none" (on a rule crisis, "discounted" is
+    meaningless). The rule :class:`Assessment` only carries the reasons *for* a decision, so this
     re-reads the message with the detector's own masks, cues and disposition logic
     (microseconds). It uses the detector's internals; if they change shape it returns
     ``("unknown",)``, which the combination treats as a benign context (fail safe: the
@@ -78,13 +83,23 @@ def benign_context(
         names = {
             Disposition.NEGATED: "negated",
             Disposition.PAST: "past",
-            Disposition.OTHER: "not_self",
             Disposition.THIRD: "third_person",
         }
         for group in det._risk:
             for rule, m in group.matches(masked, candidates):
                 disposition = det._disposition(masked, m.start(), m.end(), rule)
-                if disposition in names:
+                if disposition is Disposition.SELF:
+                    # A risk rule about the writer matched, yet the rules decided "none":
+                    # a joke, hypothetical or academic cue discounted it.
+                    if rule.severity >= 1:
+                        found.append("discounted")
+                elif disposition is Disposition.OTHER:
+                    # Only when the match was set aside for who it is about (generic,
+                    # second person, media, quote), not because a third-person-only rule
+                    # does not apply to the writer.
+                    if rule.person == "third" or not (rule.require_third or rule.require_first):
+                        found.append("not_self")
+                else:
                     found.append(names[disposition])
     except (AttributeError, KeyError, TypeError, ImportError):
         log.warning("benign_context: the rule layer's internals changed; treating as benign")
@@ -93,10 +108,9 @@ def benign_context(
 
 
 def _semantic_severity(result: SemanticResult, policy: CombinePolicy) -> int:
-    p = result.severity_probs
-    if p[3] >= policy.raise_to_3:
+    if result.at_least(3) >= policy.raise_to_3:
         return 3
-    if p[2] + p[3] >= policy.raise_to_2:
+    if result.at_least(2) >= policy.raise_to_2:
         return 2
     return 1
 
@@ -117,10 +131,15 @@ def combine(
             return rule
         reason = f"semantic: severity {severity} (p={_p(result, severity)})"
         return replace(rule, severity=severity, reasons=(*rule.reasons, reason))
-    threshold = policy.add_with_cue if benign else policy.add
+    severity = _semantic_severity(result, policy)
+    if benign:
+        threshold = policy.add_with_cue
+    elif severity >= 2:
+        threshold = min(policy.add, policy.add_severe)
+    else:
+        threshold = policy.add
     if result.crisis_prob < threshold:
         return rule
-    severity = _semantic_severity(result, policy)
     reason = f"semantic: self-risk p={result.crisis_prob:.2f}, severity {severity}"
     return Assessment(Category.SELF_RISK, severity, (*rule.reasons, reason))
 
@@ -143,6 +162,4 @@ def upgrade(
 
 
 def _p(result: SemanticResult, severity: int) -> str:
-    p = result.severity_probs
-    value = p[3] if severity == 3 else p[2] + p[3]
-    return f"{value:.2f}"
+    return f"{result.at_least(severity):.2f}"

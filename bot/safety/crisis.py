@@ -49,9 +49,13 @@ _LOOKAHEAD = 60
 
 _SENTENCE_END = re.compile(r"[.!?;]")
 _CLAUSE_BREAK = re.compile(r"[,:()\"]|\b(?:but|and|so|because|bc|cuz|though|tho|while|when)\b")
+_FIRST_WORD = re.compile(r"(?:i|im|ive|id|ill|i am)\b")
+_ME_OBJECT = re.compile(
+    r"\b(?:sent|send|sends|showed|texted|messaged|dmd|told|tells|gave|gives|asked|asks|called|tagged|left)\s$"
+)
 _MACRO = re.compile(r"\{([A-Z][A-Z_]*)\}")
 _OBJECT_BEFORE = re.compile(
-    r"\b(?:to|for|with|at|from|of|by|on|onto|than|like|gave|give|tell|told|ask|asked|help|love|miss|text|texted|call|called)\s$"
+    r"\b(?:to|for|with|at|from|of|by|on|onto|than|like|gave|give|tell|told|ask|asked|help|love|miss|text|texted|call|called|sent|send|sends|showed|show|messaged|dmd|tagged|left|made|makes|make|let|lets)\s$"
 )
 
 
@@ -123,6 +127,13 @@ class Group:
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
     letters: frozenset[str] = frozenset()  # first letters of word-start patterns
     anywhere: bool = True  # has patterns that may start elsewhere
+    # Where a word-start pattern can begin: its first two characters, or only its first
+    # letter when the second is not a plain character ("k(?:ms|ys)" -> "k").
+    pairs: frozenset[str] = frozenset()
+    solo: frozenset[str] = frozenset()
+
+    def could_start(self, text: str, pos: int) -> bool:
+        return self.anywhere or text[pos] in self.solo or text[pos : pos + 2] in self.pairs
 
     def matches(
         self, text: str, candidates: Sequence[int] | None = None
@@ -141,7 +152,7 @@ class Group:
             starts = candidates
         last_end = -1
         for pos in starts:
-            if pos < last_end or (not self.anywhere and text[pos] not in self.letters):
+            if pos < last_end or not self.could_start(text, pos):
                 continue
             if candidates is not None and not self.regex.match(text, pos):
                 continue
@@ -159,6 +170,7 @@ class Combo:
     all: tuple[str, ...]
     any: tuple[str, ...]
     severity: int
+    side: str = "both"  # "other": only for someone else (concern), never the writer
 
     @cached_property
     def all_set(self) -> frozenset[str]:
@@ -236,6 +248,24 @@ def _close_paren(source: str, open_at: int) -> int:
 
 _TRIE_DEPTH = 6
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ")
+_SIMPLE_CLASS = re.compile(r"\[((?:[a-z0-9](?:-[a-z0-9])?)+)\]")
+
+
+def _plain(ch: str) -> bool:
+    """A literal character a pattern can start with (ASCII or another script's letter)."""
+    return ch in _PLAIN or (len(ch) == 1 and ord(ch) > 127 and ch.isalnum())
+
+
+def _class_chars(spec: str) -> str:
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return "".join(out)
 _QUANTIFIERS = frozenset("?*+{")
 
 
@@ -275,7 +305,7 @@ def _alternatives(body: str, depth: int = 0) -> list[str] | None:
         out = []
         for alt in heads:
             item = alt + rest
-            if item[:1] not in _PLAIN or item[:1] == " " or item[1:2] in _QUANTIFIERS:
+            if not _plain(item[:1]) or item[:1] == " " or item[1:2] in _QUANTIFIERS:
                 split = _alternatives(item.removeprefix("\\b"), depth + 1)
                 if split is None:
                     return None
@@ -283,7 +313,20 @@ def _alternatives(body: str, depth: int = 0) -> list[str] | None:
             else:
                 out.append(item)
         return out
-    if not body or body[0] not in _PLAIN or body[0] == " " or body[1:2] in _QUANTIFIERS:
+    cls = _SIMPLE_CLASS.match(body)
+    if cls:
+        # "[5-9] x" -> "5 x", ..., "9 x", so digit patterns are dispatched too.
+        chars, rest = _class_chars(cls.group(1)), body[cls.end() :]
+        if len(chars) > 12 or rest[:1] in _QUANTIFIERS:
+            return None
+        out = []
+        for ch in chars:
+            split = _alternatives(ch + rest, depth + 1)
+            if split is None:
+                return None
+            out.extend(split)
+        return out
+    if not body or not _plain(body[0]) or body[0] == " " or body[1:2] in _QUANTIFIERS:
         return None
     return [body]
 
@@ -296,7 +339,7 @@ def _trie(items: Sequence[str], depth: int = 0) -> str:
         if (
             depth < _TRIE_DEPTH
             and len(item) >= 2
-            and item[0] in _PLAIN
+            and _plain(item[0])
             and item[1] not in _QUANTIFIERS
             and item[1] != "|"
         ):
@@ -334,9 +377,14 @@ def _dispatch_source(rules: Sequence[tuple[str, Sequence[str]]], *, lookahead: b
     return "|".join(parts) or "(?!x)x"
 
 
-def _shape(sources: Sequence[str]) -> tuple[frozenset[str], bool]:
-    """First letters of the word-start patterns, and whether any pattern starts elsewhere."""
+def _shape(
+    sources: Sequence[str],
+) -> tuple[frozenset[str], bool, frozenset[str], frozenset[str]]:
+    """Where the word-start patterns can begin: first letters, whether any pattern starts
+    elsewhere, first-two-character pairs, and letters whose second character is open."""
     letters: set[str] = set()
+    pairs: set[str] = set()
+    solo: set[str] = set()
     anywhere = False
     for source in sources:
         split = None
@@ -344,9 +392,14 @@ def _shape(sources: Sequence[str]) -> tuple[frozenset[str], bool]:
             split = _alternatives(source[2:])
         if split is None:
             anywhere = True
-        else:
-            letters.update(alt[0] for alt in split)
-    return frozenset(letters), anywhere
+            continue
+        for alt in split:
+            letters.add(alt[0])
+            if len(alt) >= 2 and _plain(alt[1]) and alt[2:3] not in _QUANTIFIERS:
+                pairs.add(alt[:2])
+            else:
+                solo.add(alt[0])
+    return frozenset(letters), anywhere, frozenset(pairs), frozenset(solo)
 
 
 class CrisisDetector:
@@ -365,7 +418,13 @@ class CrisisDetector:
                 self.groups.append(self._compile_group(raw))
             for raw in data.get("combo", []):
                 self.combos.append(
-                    Combo(raw["id"], tuple(raw["all"]), tuple(raw.get("any", ())), raw["severity"])
+                    Combo(
+                        raw["id"],
+                        tuple(raw["all"]),
+                        tuple(raw.get("any", ())),
+                        raw["severity"],
+                        raw.get("side", "both"),
+                    )
                 )
             for key, patterns in data.get("cues", {}).items():
                 cues[key] = patterns
@@ -381,6 +440,17 @@ class CrisisDetector:
         self._harassment = [g for g in self.groups if g.kind == "harassment"]
         self._tags = [g for g in self.groups if g.kind == "tag"]
         self._rules = {r.id: r for g in self.groups for r in g.rules.values()}
+        # Which groups can start at a candidate position, by its first two characters.
+        by_pair: dict[str, set[str]] = {}
+        by_solo: dict[str, set[str]] = {}
+        for g in self.groups:
+            for pair in g.pairs:
+                by_pair.setdefault(pair, set()).add(g.id)
+            for ch in g.solo:
+                by_solo.setdefault(ch, set()).add(g.id)
+        self._by_pair = {k: frozenset(v) for k, v in by_pair.items()}
+        self._by_solo = {k: frozenset(v) for k, v in by_solo.items()}
+        self._anywhere = frozenset(g.id for g in self.groups if g.anywhere)
         # One zero-width scan over every rule and signal finds the positions where any of
         # them starts; groups are then only tried there (see Group.matches).
         self._trigger = re.compile(
@@ -444,7 +514,7 @@ class CrisisDetector:
             prepared = self._prepared(r["patterns"])
             sources.append((f"r{i}", prepared))
             by_rule.append((rules[f"r{i}"], re.compile(self._join(prepared))))
-        letters, anywhere = _shape([x for _, prepared in sources for x in prepared])
+        letters, anywhere, pairs, solo = _shape([x for _, prepared in sources for x in prepared])
         return Group(
             id=raw["id"],
             kind=kind,
@@ -457,6 +527,8 @@ class CrisisDetector:
             sources=tuple((f"{raw['id']}.{key}", tuple(x)) for key, x in sources),
             letters=letters,
             anywhere=anywhere,
+            pairs=pairs,
+            solo=solo,
         )
 
     # ---- context -----------------------------------------------------------------
@@ -482,6 +554,9 @@ class CrisisDetector:
         for m in self._subject_re.finditer(prefix):
             if m.lastgroup == "third" and _OBJECT_BEFORE.search(prefix, 0, m.start()):
                 continue
+            # "sent me a goodbye message": "me" after a verb is an object, not the subject.
+            if m.group(0) == "me" and _ME_OBJECT.search(prefix, 0, m.start()):
+                continue
             last = m.lastgroup
         return last
 
@@ -506,14 +581,27 @@ class CrisisDetector:
             and self._cue["new_subject"].search(clause, neg_end)
         )
 
-    def _quoted(self, text: str, start: int) -> bool:
-        """Inside double quotes, in a message that talks about a song, film, post etc."""
+    def _quoted(self, text: str, start: int) -> Disposition | None:
+        """Inside double quotes, in a message that talks about a song, film, post etc.
+
+        Someone's reported words ("my friend said 'im not gonna be here much longer'")
+        are concern for that person; lyrics, titles and other quotes concern nobody.
+        """
         if text.count('"', 0, start) % 2 == 0:
-            return False
+            return None
         outside = re.sub(r'"[^"]*"?', " ", text)
-        return bool(
-            self._cue["media_subject"].search(outside) or self._cue["reported"].search(outside)
-        )
+        if self._cue["media_subject"].search(outside):
+            return Disposition.OTHER
+        if not self._cue["reported"].search(outside):
+            return None
+        opening = text.rfind('"', 0, start)
+        s_start, _ = self._sentence_bounds(text, opening, opening)
+        subject = self._subject(text[s_start:opening])
+        if subject == "third":
+            return Disposition.THIRD
+        if subject == "first":
+            return None  # the writer's own words ("i keep writing 'i dont want to be here'")
+        return Disposition.OTHER
 
     def _disposition(
         self, text: str, start: int, end: int, rule: Rule, *, addressed: bool = False
@@ -524,9 +612,12 @@ class CrisisDetector:
         s_start, s_end = self._sentence_bounds(text, start, end)
         if self._negated(text, s_start, start, end):
             return Disposition.NEGATED
-        if '"' in text and self._quoted(text, start):
-            return Disposition.OTHER
-        subject = self._subject(text[s_start:start])
+        if '"' in text:
+            quoted = self._quoted(text, start)
+            if quoted is not None:
+                return quoted
+        # A match that starts with "i"/"im" names its own subject ("... and i know the code").
+        subject = "first" if _FIRST_WORD.match(text, start) else self._subject(text[s_start:start])
         if addressed and subject == "second":
             subject = "first"
         if rule.person == "third":
@@ -560,19 +651,23 @@ class CrisisDetector:
         if not candidates and not deny:
             return NO_RISK
         cues = _LazyCues(self._cue, norm)
+        active = set(self._anywhere)
+        for p in candidates:
+            active.update(self._by_pair.get(norm[p : p + 2], ()))
+            active.update(self._by_solo.get(norm[p], ()))
         me, other = _Side(), _Side()
         if cues["serious"]:
             me.add_tag("serious", cues["serious"].group(0))
-        self._scan_risk(norm, candidates, cues, me, other)
+        self._scan_risk(norm, candidates, active, cues, me, other)
         if deny:
             for m in _phrase_regex(tuple(deny)).finditer(norm):
                 me.severity = max(me.severity, 1)
                 me.reasons.append(f"guild.deny: '{_span(m.group(0))}'")
                 me.add_tag("self_risk", m.group(0))
-        self._scan_tags(norm, candidates, cues, me, other)
+        self._scan_tags(norm, candidates, active, cues, me, other)
         self._apply_combos(me)
         if other.reasons:
-            self._apply_combos(other)
+            self._apply_combos(other, other_side=True)
 
         if me.severity >= 1:
             return Assessment(Category.SELF_RISK, me.severity, _dedupe(me.reasons))
@@ -580,7 +675,7 @@ class CrisisDetector:
             return Assessment(
                 Category.CONCERN_FOR_OTHER, 0, _dedupe(other.reasons), urgency=other.severity
             )
-        harassment = self._scan_harassment(norm, candidates)
+        harassment = self._scan_harassment(norm, candidates, active)
         if harassment:
             return Assessment(Category.HARASSMENT, 0, _dedupe(harassment))
         return NO_RISK
@@ -599,18 +694,25 @@ class CrisisDetector:
         self,
         norm: str,
         candidates: list[int],
+        active: set[str],
         cues: _LazyCues,
         me: _Side,
         other: _Side,
     ) -> None:
-        firsts = {norm[p] for p in candidates}
         for group in self._risk:
-            if not group.anywhere and group.letters.isdisjoint(firsts):
+            if group.id not in active:
                 continue
             for rule, m in group.matches(norm, candidates):
                 disposition = self._disposition(norm, m.start(), m.end(), rule)
                 if disposition > Disposition.THIRD:
                     continue
+                if (
+                    disposition is Disposition.SELF
+                    and not rule.present
+                    and cues["recovered"]
+                    and not cues["present"]
+                ):
+                    continue  # a recovery story told in the past tense
                 severity = rule.severity
                 note = ""
                 if rule.unless and not cues["serious"] and any(cues[c] for c in rule.unless):
@@ -640,11 +742,16 @@ class CrisisDetector:
                     side.add_tag(tag, m.group(0))
 
     def _scan_tags(
-        self, norm: str, candidates: list[int], cues: _LazyCues, me: _Side, other: _Side
+        self,
+        norm: str,
+        candidates: list[int],
+        active: set[str],
+        cues: _LazyCues,
+        me: _Side,
+        other: _Side,
     ) -> None:
-        firsts = {norm[p] for p in candidates}
         for group in self._tags:
-            if not group.anywhere and group.letters.isdisjoint(firsts):
+            if group.id not in active:
                 continue
             if group.unless and any(cues[c] for c in group.unless):
                 continue
@@ -662,9 +769,11 @@ class CrisisDetector:
                     other.add_tag(group.tag, m.group(0))
                     other.reasons.append(f"{rule.id}: '{_span(m.group(0))}'")
 
-    def _apply_combos(self, side: _Side) -> None:
+    def _apply_combos(self, side: _Side, *, other_side: bool = False) -> None:
         present = side.tags.keys()
         for combo in self.combos:
+            if combo.side == "other" and not other_side:
+                continue
             if combo.severity <= side.severity and side.severity:
                 continue
             if not present >= combo.all_set:
@@ -677,10 +786,12 @@ class CrisisDetector:
             joined = " + ".join(f"{t} '{_span(side.tags[t])}'" for t in used)
             side.reasons.append(f"combo {combo.id}: {joined}")
 
-    def _scan_harassment(self, norm: str, candidates: list[int]) -> list[str]:
+    def _scan_harassment(self, norm: str, candidates: list[int], active: set[str]) -> list[str]:
         reasons: list[str] = []
         exempt = self._cue["harassment_exempt"]
         for group in self._harassment:
+            if group.id not in active:
+                continue
             for rule, m in group.matches(norm, candidates):
                 s_start, _ = self._sentence_bounds(norm, m.start(), m.end())
                 prefix = norm[max(s_start, m.start() - 40) : m.start()]

@@ -16,6 +16,13 @@ The evaluation file is JSON lines: ``{"text", "label": "crisis"|"none", "severit
   In the data these carry label ``none`` (the writer is not at risk), so they count in
   the false-positive rate if predicted self-risk, and never in crisis recall.
 - ``us_per_message``: median microseconds per message of ``assess`` (after warm-up).
+
+With ``--semantic`` (``semantic=True``) the same metrics are computed on the *combined*
+decision (rules, then :mod:`bot.safety.combine` with the semantic layer's scores), and
+three keys are added: ``rules_only`` (the rule layer's headline metrics, for comparison),
+``semantic_added`` (how many decisions the semantic layer changed) and
+``semantic_ms_per_message`` (wall time of the batched embedding + head, per message).
+``us_per_message`` stays the rule layer's median.
 """
 
 from __future__ import annotations
@@ -26,9 +33,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.safety.crisis import Assessment, Category, CrisisDetector, default_detector
+
+if TYPE_CHECKING:
+    from bot.safety.semantic import SemanticLayer
 
 _TIMING_ROUNDS = 5
 
@@ -94,10 +104,48 @@ def _median_us(detector: CrisisDetector, texts: list[str]) -> float:
     return round(statistics.median(per_message), 2)
 
 
-def evaluate(items: list[Item], detector: CrisisDetector | None = None) -> dict[str, object]:
-    """Score ``items``; returns the metrics plus the lists of misses and false alarms."""
+_HEADLINE = ("crisis_recall", "crisis_precision", "false_positive_rate", "imminent_recall")
+
+
+def evaluate(
+    items: list[Item],
+    detector: CrisisDetector | None = None,
+    semantic: SemanticLayer | None = None,
+) -> dict[str, object]:
+    """Score ``items``; returns the metrics plus the lists of misses and false alarms.
+
+    With ``semantic``, the metrics are those of the combined decision (see module doc).
+    """
     detector = detector or default_detector()
     preds = [detector.assess(item.text) for item in items]
+    if semantic is None:
+        return _score(items, preds, detector)
+    from bot.safety.combine import upgrade
+
+    rules_only = _score(items, preds, detector)
+    semantic.load()
+    start = time.perf_counter()
+    results = semantic.predict([item.text for item in items])
+    semantic_ms = (time.perf_counter() - start) / len(items) * 1000
+    policy = semantic.policy()
+    upgraded = [
+        upgrade(p, r, text=i.text, policy=policy, detector=detector)
+        for i, p, r in zip(items, preds, results, strict=True)
+    ]
+    combined = [u or p for u, p in zip(upgraded, preds, strict=True)]
+    out = _score(items, combined, detector, us_per_message=rules_only["us_per_message"])
+    out["rules_only"] = {key: rules_only[key] for key in _HEADLINE}
+    out["semantic_added"] = sum(u is not None for u in upgraded)
+    out["semantic_ms_per_message"] = round(semantic_ms, 2)
+    return out
+
+
+def _score(
+    items: list[Item],
+    preds: list[Assessment],
+    detector: CrisisDetector,
+    us_per_message: object = None,
+) -> dict[str, object]:
     crisis = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "crisis"]
     benign = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "none"]
     imminent = [(i, p) for i, p in crisis if i.severity == 3]
@@ -137,7 +185,9 @@ def evaluate(items: list[Item], detector: CrisisDetector | None = None) -> dict[
         "other_concern_recall": _ratio(
             sum(p.category is Category.CONCERN_FOR_OTHER for _, p in third), len(third)
         ),
-        "us_per_message": _median_us(detector, [i.text for i in items]),
+        "us_per_message": us_per_message
+        if us_per_message is not None
+        else _median_us(detector, [i.text for i in items]),
         "misses": [row(i, p) for i, p in crisis if not p.is_crisis],
         "false_alarms": [row(i, p) for i, p in benign if p.is_crisis],
         "severity_off_by_more_than_one": [
@@ -172,10 +222,19 @@ _LISTS = (
 
 
 def _write_report(result: dict[str, object], out: TextIO) -> None:
-    out.write("Crisis detector evaluation\n")
-    for key in _METRICS:
+    semantic = "semantic_ms_per_message" in result
+    out.write(
+        "Crisis detector evaluation" + (" (rules + semantic layer)" if semantic else "") + "\n"
+    )
+    keys = (*_METRICS, "semantic_added", "semantic_ms_per_message") if semantic else _METRICS
+    width = 24 if semantic else 22
+    for key in keys:
         value = result[key]
-        out.write(f"  {key:<22} {'n/a' if value is None else value}\n")
+        out.write(f"  {key:<{width}} {'n/a' if value is None else value}\n")
+    if semantic:
+        rules_only = result["rules_only"]
+        assert isinstance(rules_only, dict)
+        out.write("  rules only: " + ", ".join(f"{k} {v}" for k, v in rules_only.items()) + "\n")
     for key, title in _LISTS:
         rows = result[key]
         assert isinstance(rows, list)
@@ -187,8 +246,16 @@ def _write_report(result: dict[str, object], out: TextIO) -> None:
             out.write(f"    reasons: {reasons}\n")
 
 
-def run_eval(path: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO | None = None) -> int:
-    """Evaluate the detector on a JSONL file. Exit code 0, or 2 for a bad file.
+def run_eval(
+    path: Path,
+    as_json: bool,
+    out: TextIO = sys.stdout,
+    err: TextIO | None = None,
+    *,
+    semantic: bool = False,
+) -> int:
+    """Evaluate the detector on a JSONL file. Exit code 0, or 2 for a bad file (or, with
+    ``semantic``, a missing model package or head).
 
     Errors go to ``err`` (standard error by default) as one line, never a traceback.
     """
@@ -197,7 +264,21 @@ def run_eval(path: Path, as_json: bool, out: TextIO = sys.stdout, err: TextIO | 
     except EvalFileError as exc:
         (err or sys.stderr).write(f"error: {exc}\n")
         return 2
-    result = evaluate(items)
+    layer = None
+    if semantic:
+        from bot.safety.semantic import SemanticLayer, SemanticUnavailableError
+
+        layer = SemanticLayer()
+        try:
+            layer.load()
+        except SemanticUnavailableError as exc:
+            (err or sys.stderr).write(f"error: {exc}\n")
+            return 2
+    try:
+        result = evaluate(items, semantic=layer)
+    finally:
+        if layer is not None:
+            layer.close()
     if as_json:
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:

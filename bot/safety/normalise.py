@@ -46,6 +46,24 @@ _SPACED = re.compile(r"(?<![\w])(?:[a-z] ){2,}[a-z](?![\w])")
 # with no spaces (so "plan b. i want" is left alone).
 _DOTTED = re.compile(r"(?<![\w.])[a-z](?:[.\-_*/][a-z]){1,}(?![\w])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+# Single quotes used as quotation marks ("the chorus 'i dont wanna live forever'") become
+# double quotes, so the quote check still sees them once apostrophes are dropped.
+# Apostrophes inside words (don't, parents') are left alone.
+_SINGLE_QUOTED = re.compile(
+    r"(?<![\w'‘’`])['‘`]((?:[^'‘’`\n]|(?<=\w)['’](?=\w)){1,300}?)['’`](?![\w'‘’`])"
+)
+
+
+def _may_quote(text: str) -> bool:
+    """Cheap pre-check: a single quote that could open a quotation."""
+    return (
+        "‘" in text
+        or "`" in text
+        or text.startswith("'")
+        or " '" in text
+        or "('" in text
+        or "\"'" in text
+    )
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,8 @@ def normalise(text: str) -> str:
     """
     tables = _tables()
     text = cap_length(text)
+    if _may_quote(text):
+        text = _SINGLE_QUOTED.sub(r'"\1"', text)
     if text.isascii():
         # Fast path for most chat: nothing to fold but apostrophes and case.
         text = text.replace("'", "").replace("`", "").lower()
@@ -136,8 +156,9 @@ def normalise(text: str) -> str:
         text = text.casefold()
         # casefold can expose characters the table maps (e.g. upper-case homoglyphs).
         text = text.translate(tables.translate)
-    text = _NEWLINES.sub(" . ", text)
-    text = _CONTROL.sub(" ", text)
+    if not text.isprintable():  # printable text has no newlines or control characters
+        text = _NEWLINES.sub(" . ", text)
+        text = _CONTROL.sub(" ", text)
     if _LEET_HINT.search(text):
         text = _TOKEN.sub(lambda m: _fold_leet(m, tables.leet), text)
     text = _DOTTED.sub(_join_letters, text)

