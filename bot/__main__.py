@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also run the semantic layer (MiniLM embeddings); report the combined decision",
+    )
     scan = sub.add_parser("scan", parents=[common], help="assess one text and explain why")
     scan.add_argument("text")
     sub.add_parser(
@@ -93,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "eval":
         from bot.safety.evaluation import run_eval
 
-        return run_eval(args.file, args.json)
+        return run_eval(args.file, args.json, semantic=args.semantic)
     if args.command == "status":
         from bot.status import run_status
 
@@ -172,6 +177,7 @@ def run_bot(settings: Settings, config_path: Path) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
             await bot.start(settings.discord.token.get_secret_value())  # type: ignore[union-attr]
+            await bot.close()  # returns once a signal-started shutdown has fully finished
 
     try:
         asyncio.run(runner())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable
@@ -129,6 +130,7 @@ class HavenBot(commands.AutoShardedBot):
         self.settings = settings
         self.notice_renderers: dict[str, NoticeRenderer] = {}
         self._closed_services = False
+        self._close_task: asyncio.Task[None] | None = None
         configure_endpoints(settings.discord.api_base_url, settings.discord.gateway_url)
 
     async def setup_hook(self) -> None:
@@ -210,12 +212,36 @@ class HavenBot(commands.AutoShardedBot):
                 await self.services.notices.add(interaction.user.id, kind, guild_id)
                 log.warning("could not deliver a pending %s notice", kind)
 
+    async def _drain_handlers(self, timeout: float = 5.0) -> None:
+        """Let event handlers and commands already running finish before the DB closes."""
+        current = asyncio.current_task()
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not current
+            and not task.done()
+            and (
+                task.get_name().startswith("discord.py: ")
+                or task.get_name() == "CommandTree-invoker"
+            )
+        ]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+
     async def close(self) -> None:
-        # Order matters: stop producing work, stop Discord, then close the store.
-        if not self._closed_services and hasattr(self, "services"):
+        """Shut down once, in order; every caller (signal handler, ``async with``) awaits it."""
+        if self._close_task is None:
+            self._close_task = asyncio.create_task(self._close_in_order(), name="haven-close")
+        await asyncio.shield(self._close_task)
+
+    async def _close_in_order(self) -> None:
+        # Order matters: stop producing work, stop Discord, let running handlers finish,
+        # then close the store (its worker thread would otherwise keep the process alive).
+        if hasattr(self, "services"):
             self._closed_services = True
             await self.services.stop()
         await super().close()
+        await self._drain_handlers()
         if getattr(self, "db", None) is not None:
             await self.db.close()
             self.db = None

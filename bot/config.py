@@ -87,6 +87,12 @@ class CrisisSettings(Section):
     scan_direct_messages: bool = Field(
         default=True, description="Also assess messages people send to the bot by DM."
     )
+    semantic_layer: bool = Field(
+        default=True,
+        description="Also run the semantic layer (all-MiniLM-L6-v2 embeddings + a small "
+        "classifier, ~150 MB RAM, a few ms per message in a worker thread) after the rules; "
+        "it can only add or raise a crisis, never delay or lower the rule decision.",
+    )
 
 
 class EscalationSettings(Section):

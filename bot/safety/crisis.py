@@ -53,6 +53,8 @@ _FIRST_WORD = re.compile(r"(?:i|im|ive|id|ill|i am)\b")
 _ME_OBJECT = re.compile(
     r"\b(?:sent|send|sends|showed|texted|messaged|dmd|told|tells|gave|gives|asked|asks|called|tagged|left)\s$"
 )
+_FIRST_ANY = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself|mine)\b")
+_CONTRAST = re.compile(r"\b(?:but|though|tho|however|yet)\b")
 _MACRO = re.compile(r"\{([A-Z][A-Z_]*)\}")
 _OBJECT_BEFORE = re.compile(
     r"\b(?:to|for|with|at|from|of|by|on|onto|than|like|gave|give|tell|told|ask|asked|help|love|miss|text|texted|call|called|sent|send|sends|showed|show|messaged|dmd|tagged|left|made|makes|make|let|lets)\s$"
@@ -127,21 +129,18 @@ class Group:
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
     letters: frozenset[str] = frozenset()  # first letters of word-start patterns
     anywhere: bool = True  # has patterns that may start elsewhere
-    # Where a word-start pattern can begin: its first two characters, or only its first
-    # letter when the second is not a plain character ("k(?:ms|ys)" -> "k").
-    pairs: frozenset[str] = frozenset()
-    solo: frozenset[str] = frozenset()
-
-    def could_start(self, text: str, pos: int) -> bool:
-        return self.anywhere or text[pos] in self.solo or text[pos : pos + 2] in self.pairs
+    # How word-start patterns begin: their literal prefixes of up to _KEY characters
+    # ("took (?:...)" -> "took", "k(?:ms|ys)" -> "k").
+    prefixes: frozenset[str] = frozenset()
 
     def matches(
         self, text: str, candidates: Sequence[int] | None = None
     ) -> Iterable[tuple[Rule, re.Match[str]]]:
         """All (rule, match) pairs, leftmost and non-overlapping like ``finditer``.
 
-        ``candidates``: the only positions where any rule can start (from the detector's
-        trigger scan); trying just those gives the same result as scanning everything.
+        ``candidates``: the only positions where a rule of this group can start (from the
+        detector's trigger scan, filtered by ``prefixes``); trying just those gives the
+        same result as scanning everything.
         The group regex has no named groups on purpose: capturing groups make every
         branch attempt save and restore marks, which tripled its cost; the rule's own
         regex, tried only where the group matched, says which rule it was.
@@ -152,7 +151,7 @@ class Group:
             starts = candidates
         last_end = -1
         for pos in starts:
-            if pos < last_end or not self.could_start(text, pos):
+            if pos < last_end:
                 continue
             if candidates is not None and not self.regex.match(text, pos):
                 continue
@@ -184,6 +183,7 @@ class _Side:
     severity: int = 0
     reasons: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)  # tag -> first span
+    hyperbole_only: bool = True  # every self-risk match so far came from a prone rule
 
     def add_tag(self, tag: str, span: str) -> None:
         self.tags.setdefault(tag, span)
@@ -377,14 +377,22 @@ def _dispatch_source(rules: Sequence[tuple[str, Sequence[str]]], *, lookahead: b
     return "|".join(parts) or "(?!x)x"
 
 
-def _shape(
-    sources: Sequence[str],
-) -> tuple[frozenset[str], bool, frozenset[str], frozenset[str]]:
+_KEY = 4
+
+
+def _literal_prefix(alt: str) -> str:
+    """The leading characters of an alternative that every match must start with."""
+    k = 0
+    while k < min(_KEY, len(alt)) and _plain(alt[k]) and alt[k + 1 : k + 2] not in _QUANTIFIERS:
+        k += 1
+    return alt[: max(k, 1)]
+
+
+def _shape(sources: Sequence[str]) -> tuple[frozenset[str], bool, frozenset[str]]:
     """Where the word-start patterns can begin: first letters, whether any pattern starts
-    elsewhere, first-two-character pairs, and letters whose second character is open."""
+    elsewhere, and the literal prefixes (up to _KEY characters) they begin with."""
     letters: set[str] = set()
-    pairs: set[str] = set()
-    solo: set[str] = set()
+    prefixes: set[str] = set()
     anywhere = False
     for source in sources:
         split = None
@@ -395,11 +403,8 @@ def _shape(
             continue
         for alt in split:
             letters.add(alt[0])
-            if len(alt) >= 2 and _plain(alt[1]) and alt[2:3] not in _QUANTIFIERS:
-                pairs.add(alt[:2])
-            else:
-                solo.add(alt[0])
-    return frozenset(letters), anywhere, frozenset(pairs), frozenset(solo)
+            prefixes.add(_literal_prefix(alt))
+    return frozenset(letters), anywhere, frozenset(prefixes)
 
 
 class CrisisDetector:
@@ -440,17 +445,15 @@ class CrisisDetector:
         self._harassment = [g for g in self.groups if g.kind == "harassment"]
         self._tags = [g for g in self.groups if g.kind == "tag"]
         self._rules = {r.id: r for g in self.groups for r in g.rules.values()}
-        # Which groups can start at a candidate position, by its first two characters.
-        by_pair: dict[str, set[str]] = {}
-        by_solo: dict[str, set[str]] = {}
+        # Which groups can start at a candidate position, by its first characters.
+        by_prefix: dict[str, set[str]] = {}
         for g in self.groups:
-            for pair in g.pairs:
-                by_pair.setdefault(pair, set()).add(g.id)
-            for ch in g.solo:
-                by_solo.setdefault(ch, set()).add(g.id)
-        self._by_pair = {k: frozenset(v) for k, v in by_pair.items()}
-        self._by_solo = {k: frozenset(v) for k, v in by_solo.items()}
-        self._anywhere = frozenset(g.id for g in self.groups if g.anywhere)
+            if g.kind == "mask" or g.anywhere:  # anywhere groups get every candidate
+                continue
+            for prefix in g.prefixes:
+                by_prefix.setdefault(prefix, set()).add(g.id)
+        self._by_prefix = {k: frozenset(v) for k, v in by_prefix.items()}
+        self._anywhere = frozenset(g.id for g in self.groups if g.anywhere and g.kind != "mask")
         # One zero-width scan over every rule and signal finds the positions where any of
         # them starts; groups are then only tried there (see Group.matches).
         self._trigger = re.compile(
@@ -514,7 +517,7 @@ class CrisisDetector:
             prepared = self._prepared(r["patterns"])
             sources.append((f"r{i}", prepared))
             by_rule.append((rules[f"r{i}"], re.compile(self._join(prepared))))
-        letters, anywhere, pairs, solo = _shape([x for _, prepared in sources for x in prepared])
+        letters, anywhere, prefixes = _shape([x for _, prepared in sources for x in prepared])
         return Group(
             id=raw["id"],
             kind=kind,
@@ -527,8 +530,7 @@ class CrisisDetector:
             sources=tuple((f"{raw['id']}.{key}", tuple(x)) for key, x in sources),
             letters=letters,
             anywhere=anywhere,
-            pairs=pairs,
-            solo=solo,
+            prefixes=prefixes,
         )
 
     # ---- context -----------------------------------------------------------------
@@ -561,6 +563,10 @@ class CrisisDetector:
         return last
 
     def _negated(self, text: str, s_start: int, start: int, end: int) -> bool:
+        if _FIRST_WORD.match(text, start):
+            # The match names its own subject ("i dont want to kill myself i just want it
+            # to stop"): a negation before it belongs to an earlier clause.
+            return bool(self._cue["rhetorical"].match(text, end, end + _LOOKAHEAD))
         sentence_prefix = text[s_start:start]
         cut = 0
         for m in _CLAUSE_BREAK.finditer(sentence_prefix):
@@ -590,16 +596,17 @@ class CrisisDetector:
         if text.count('"', 0, start) % 2 == 0:
             return None
         outside = re.sub(r'"[^"]*"?', " ", text)
-        if self._cue["media_subject"].search(outside):
+        if self._cue["artwork"].search(outside):
             return Disposition.OTHER
-        if not self._cue["reported"].search(outside):
+        media = self._cue["media_subject"].search(outside)
+        if not media and not self._cue["reported"].search(outside):
             return None
         opening = text.rfind('"', 0, start)
         s_start, _ = self._sentence_bounds(text, opening, opening)
         subject = self._subject(text[s_start:opening])
         if subject == "third":
-            return Disposition.THIRD
-        if subject == "first":
+            return Disposition.THIRD  # "my daughter posted 'i wont be a problem much longer'"
+        if subject == "first" and not media:
             return None  # the writer's own words ("i keep writing 'i dont want to be here'")
         return Disposition.OTHER
 
@@ -633,6 +640,10 @@ class CrisisDetector:
         if rule.require_first and subject != "first":
             return Disposition.OTHER
         if not rule.present:
+            # "in recovery but i feel like im just waiting to not exist": a contrast
+            # before the match starts a new, present-tense thought.
+            for contrast in _CONTRAST.finditer(text, s_start, start):
+                s_start = contrast.end()
             sentence = text[s_start:s_end]
             if self._cue["past"].search(sentence) and not self._cue["present"].search(sentence):
                 return Disposition.PAST
@@ -651,31 +662,42 @@ class CrisisDetector:
         if not candidates and not deny:
             return NO_RISK
         cues = _LazyCues(self._cue, norm)
-        active = set(self._anywhere)
+        # Each group is tried only at the candidates its patterns can start with.
+        starts: dict[str, list[int]] = {gid: list(candidates) for gid in self._anywhere}
+        by_prefix = self._by_prefix
         for p in candidates:
-            active.update(self._by_pair.get(norm[p : p + 2], ()))
-            active.update(self._by_solo.get(norm[p], ()))
+            found: set[str] = set()
+            for k in range(1, _KEY + 1):
+                found.update(by_prefix.get(norm[p : p + k], ()))
+            for gid in found:
+                starts.setdefault(gid, []).append(p)
         me, other = _Side(), _Side()
         if cues["serious"]:
             me.add_tag("serious", cues["serious"].group(0))
-        self._scan_risk(norm, candidates, active, cues, me, other)
+        self._scan_risk(norm, starts, cues, me, other)
         if deny:
             for m in _phrase_regex(tuple(deny)).finditer(norm):
                 me.severity = max(me.severity, 1)
                 me.reasons.append(f"guild.deny: '{_span(m.group(0))}'")
                 me.add_tag("self_risk", m.group(0))
-        self._scan_tags(norm, candidates, active, cues, me, other)
+        self._scan_tags(norm, starts, cues, me, other)
         self._apply_combos(me)
         if other.reasons:
             self._apply_combos(other, other_side=True)
 
+        if me.severity == 1 and me.hyperbole_only and not _FIRST_ANY.search(norm):
+            # "do the world a favour and unalive": a bare hyperbole-prone word inside a
+            # death wish aimed at someone else is the attack, not the writer's risk.
+            harassment = self._scan_harassment(norm, starts)
+            if harassment:
+                return Assessment(Category.HARASSMENT, 0, _dedupe(harassment))
         if me.severity >= 1:
             return Assessment(Category.SELF_RISK, me.severity, _dedupe(me.reasons))
         if other.severity >= 1:
             return Assessment(
                 Category.CONCERN_FOR_OTHER, 0, _dedupe(other.reasons), urgency=other.severity
             )
-        harassment = self._scan_harassment(norm, candidates, active)
+        harassment = self._scan_harassment(norm, starts)
         if harassment:
             return Assessment(Category.HARASSMENT, 0, _dedupe(harassment))
         return NO_RISK
@@ -693,16 +715,16 @@ class CrisisDetector:
     def _scan_risk(
         self,
         norm: str,
-        candidates: list[int],
-        active: set[str],
+        starts: dict[str, list[int]],
         cues: _LazyCues,
         me: _Side,
         other: _Side,
     ) -> None:
         for group in self._risk:
-            if group.id not in active:
+            positions = starts.get(group.id)
+            if not positions:
                 continue
-            for rule, m in group.matches(norm, candidates):
+            for rule, m in group.matches(norm, positions):
                 disposition = self._disposition(norm, m.start(), m.end(), rule)
                 if disposition > Disposition.THIRD:
                     continue
@@ -731,6 +753,7 @@ class CrisisDetector:
                     continue
                 side = me if disposition is Disposition.SELF else other
                 if severity >= 1:
+                    side.hyperbole_only = side.hyperbole_only and rule.prone
                     side.severity = max(side.severity, severity)
                     side.reasons.append(f"{rule.id}: '{_span(m.group(0))}'{note}")
                     side.add_tag("self_risk", m.group(0))
@@ -744,24 +767,24 @@ class CrisisDetector:
     def _scan_tags(
         self,
         norm: str,
-        candidates: list[int],
-        active: set[str],
+        starts: dict[str, list[int]],
         cues: _LazyCues,
         me: _Side,
         other: _Side,
     ) -> None:
         for group in self._tags:
-            if group.id not in active:
+            positions = starts.get(group.id)
+            if not positions:
                 continue
             if group.unless and any(cues[c] for c in group.unless):
                 continue
             if not group.subject:
-                for _, m in group.matches(norm, candidates):
+                for _, m in group.matches(norm, positions):
                     me.add_tag(group.tag, m.group(0))
                     other.add_tag(group.tag, m.group(0))
                     break
                 continue
-            for rule, m in group.matches(norm, candidates):
+            for rule, m in group.matches(norm, positions):
                 disposition = self._disposition(norm, m.start(), m.end(), rule, addressed=True)
                 if disposition is Disposition.SELF:
                     me.add_tag(group.tag, m.group(0))
@@ -786,13 +809,14 @@ class CrisisDetector:
             joined = " + ".join(f"{t} '{_span(side.tags[t])}'" for t in used)
             side.reasons.append(f"combo {combo.id}: {joined}")
 
-    def _scan_harassment(self, norm: str, candidates: list[int], active: set[str]) -> list[str]:
+    def _scan_harassment(self, norm: str, starts: dict[str, list[int]]) -> list[str]:
         reasons: list[str] = []
         exempt = self._cue["harassment_exempt"]
         for group in self._harassment:
-            if group.id not in active:
+            positions = starts.get(group.id)
+            if not positions:
                 continue
-            for rule, m in group.matches(norm, candidates):
+            for rule, m in group.matches(norm, positions):
                 s_start, _ = self._sentence_bounds(norm, m.start(), m.end())
                 prefix = norm[max(s_start, m.start() - 40) : m.start()]
                 if exempt.search(prefix) or self._negated(norm, s_start, m.start(), m.end()):

@@ -71,6 +71,7 @@ class _Tables:
     translate: dict[int, str | None]
     leet: dict[int, str]
     spaced_words: frozenset[str]
+    simple: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +85,17 @@ def _tables() -> _Tables:
     for src, token in data["emoji"].items():
         table[ord(src)] = f" {token} "
     leet = {ord(src): dst for src, dst in data["leet"].items()}
-    return _Tables(translate=table, leet=leet, spaced_words=frozenset(data["spaced_words"]))
+    # Characters the table folds on its own, without NFKD first: ASCII, invisible
+    # characters, apostrophes and the emoji that become tokens.
+    simple = frozenset(chr(c) for c in range(128)) | {
+        chr(k) for k, v in table.items() if v is None or v == "" or v.startswith(" ")
+    }
+    return _Tables(
+        translate=table,
+        leet=leet,
+        spaced_words=frozenset(data["spaced_words"]),
+        simple=frozenset(simple),
+    )
 
 
 def cap_length(text: str) -> str:
@@ -147,6 +158,11 @@ def normalise(text: str) -> str:
     if text.isascii():
         # Fast path for most chat: nothing to fold but apostrophes and case.
         text = text.replace("'", "").replace("`", "").lower()
+    elif all(ch in tables.simple or _OTHER_EMOJI.match(ch) for ch in set(text)):
+        # ASCII plus invisible characters, emoji and curly quotes only: the table and the
+        # emoji filter fold them, no Unicode normalisation needed.
+        text = text.translate(tables.translate)
+        text = _OTHER_EMOJI.sub(" ", text).replace("'", "").replace("`", "").lower()
     else:
         text = unicodedata.normalize("NFKD", text)
         text = _COMBINING.sub("", text)
@@ -162,6 +178,8 @@ def normalise(text: str) -> str:
     if _LEET_HINT.search(text):
         text = _TOKEN.sub(lambda m: _fold_leet(m, tables.leet), text)
     text = _DOTTED.sub(_join_letters, text)
+    if "-" in text:  # "self-harm" -> "self harm", after "k-y-s" was joined
+        text = text.replace("-", " ")
     text = _SPACED.sub(_join_letters, text)
     text = _REPEATS.sub(r"\1", text)
     return " ".join(text.split())

