@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 # kind → coroutine(user_id, guild_id) returning the text to show; registered by cogs.
 NoticeRenderer = Callable[[int, int | None], Awaitable[str]]
 
+DRAIN_SECONDS = 5.0  # how long close() lets running handlers finish before closing the DB
+
 GENERIC_FAILURE = (
     "Sorry, something went wrong on our side and it has been logged. Please try again in a moment."
 )
@@ -212,7 +214,7 @@ class HavenBot(commands.AutoShardedBot):
                 await self.services.notices.add(interaction.user.id, kind, guild_id)
                 log.warning("could not deliver a pending %s notice", kind)
 
-    async def _drain_handlers(self, timeout: float = 5.0) -> None:
+    async def _drain_handlers(self) -> None:
         """Let event handlers and commands already running finish before the DB closes."""
         current = asyncio.current_task()
         running = [
@@ -226,7 +228,7 @@ class HavenBot(commands.AutoShardedBot):
             )
         ]
         if running:
-            await asyncio.wait(running, timeout=timeout)
+            await asyncio.wait(running, timeout=DRAIN_SECONDS)
 
     async def close(self) -> None:
         """Shut down once, in order; every caller (signal handler, ``async with``) awaits it."""

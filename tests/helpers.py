@@ -117,7 +117,9 @@ def make_interaction(
         getattr(response, name).side_effect = _answer
     interaction.response = response
     interaction.followup = MagicMock(spec_set=discord.Webhook)
-    interaction.edit_original_response = AsyncMock(spec_set=discord.Interaction.edit_original_response)
+    interaction.edit_original_response = AsyncMock(
+        spec_set=discord.Interaction.edit_original_response
+    )
     interaction.original_response = AsyncMock(spec_set=discord.Interaction.original_response)
     return interaction
 

@@ -51,9 +51,18 @@ _SENTENCE_END = re.compile(r"[.!?;]")
 _CLAUSE_BREAK = re.compile(r"[,:()\"]|\b(?:but|and|so|because|bc|cuz|though|tho|while|when)\b")
 _FIRST_WORD = re.compile(r"(?:i|im|ive|id|ill|i am)\b")
 _ME_OBJECT = re.compile(
-    r"\b(?:sent|send|sends|showed|texted|messaged|dmd|told|tells|gave|gives|asked|asks|called|tagged|left)\s$"
+    r"\b(?:sent|send|sends|sending|showed|showing|texted|texting|messaged|dmd|told|tells|telling|gave|gives|asked|asks|asking|called|tagged|left)\s$"
 )
 _FIRST_ANY = re.compile(r"\b(?:i|im|ive|id|ill|me|my|myself|mine)\b")
+_REPORTING = re.compile(
+    r"\b(?:says|said|saying|keeps saying|told me|tells me|texted|posted|wrote|thinks)\b"
+)
+_FIRST_THINKING = re.compile(r"\bi (?:\w+ )?(?:think|thinking|feel|know|believe)\b")
+_POSSESSED = re.compile(
+    r" (?:gun|guns|rifle|pistol|shotgun|pills|meds|medicine|medication|tablets|prescription|"
+    r"car|room|house|place|stuff|things|bed|cabinet|drawer|bathroom|garage|closet|safe|"
+    r"razor|razors|knife|rope|belt|bottle|tramadol|sleeping|insulin|painkillers)\b"
+)
 _CONTRAST = re.compile(r"\b(?:but|though|tho|however|yet)\b")
 _MACRO = re.compile(r"\{([A-Z][A-Z_]*)\}")
 _OBJECT_BEFORE = re.compile(
@@ -266,6 +275,8 @@ def _class_chars(spec: str) -> str:
             out.append(spec[i])
             i += 1
     return "".join(out)
+
+
 _QUANTIFIERS = frozenset("?*+{")
 
 
@@ -434,6 +445,9 @@ class CrisisDetector:
             for key, patterns in data.get("cues", {}).items():
                 cues[key] = patterns
         self._cue = {key: self._compile_alternation(pats) for key, pats in cues.items()}
+        self._serious_partners = frozenset(
+            t for c in self.combos if "serious" in (*c.all, *c.any) for t in (*c.all, *c.any)
+        ) - {"serious"}
         self._subject_re = re.compile(
             "|".join(
                 f"(?P<{key}>{self._prepare(self._join(cues[f'{key}_subject']))})"
@@ -556,6 +570,9 @@ class CrisisDetector:
         for m in self._subject_re.finditer(prefix):
             if m.lastgroup == "third" and _OBJECT_BEFORE.search(prefix, 0, m.start()):
                 continue
+            # "my dads gun", "my grandpas pills": a possessive, not the subject.
+            if m.lastgroup == "third" and _POSSESSED.match(prefix, m.end()):
+                continue
             # "sent me a goodbye message": "me" after a verb is an object, not the subject.
             if m.group(0) == "me" and _ME_OBJECT.search(prefix, 0, m.start()):
                 continue
@@ -572,10 +589,8 @@ class CrisisDetector:
         for m in _CLAUSE_BREAK.finditer(sentence_prefix):
             cut = m.end()
         clause = self._cue["negation_exempt"].sub(" ", sentence_prefix[cut:])
-        last = None
-        for last in self._cue["negation"].finditer(clause):
-            pass
-        if last is not None and not self._conditional(clause, last.start(), last.end()):
+        negations = list(self._cue["negation"].finditer(clause))
+        if negations and not self._conditional(clause, negations[-1].start(), negations[-1].end()):
             return True
         return bool(self._cue["rhetorical"].match(text, end, end + _LOOKAHEAD))
 
@@ -631,8 +646,14 @@ class CrisisDetector:
             if subject in ("generic", "media"):
                 return Disposition.OTHER
             return Disposition.THIRD
-        if subject == "third" and rule.third != "self":
-            return Disposition.THIRD if rule.third == "concern" else Disposition.OTHER
+        if subject == "third":
+            if rule.third != "self":
+                return Disposition.THIRD if rule.third == "concern" else Disposition.OTHER
+            # "theyd be better off without me" is about the writer, unless someone else
+            # is being quoted: "my husband keeps saying wed all be better off".
+            prefix = text[s_start:start]
+            if _REPORTING.search(prefix) and not _FIRST_THINKING.search(prefix):
+                return Disposition.THIRD
         if subject in ("generic", "second", "media"):
             return Disposition.OTHER
         if rule.require_third:
@@ -672,8 +693,6 @@ class CrisisDetector:
             for gid in found:
                 starts.setdefault(gid, []).append(p)
         me, other = _Side(), _Side()
-        if cues["serious"]:
-            me.add_tag("serious", cues["serious"].group(0))
         self._scan_risk(norm, starts, cues, me, other)
         if deny:
             for m in _phrase_regex(tuple(deny)).finditer(norm):
@@ -681,6 +700,9 @@ class CrisisDetector:
                 me.reasons.append(f"guild.deny: '{_span(m.group(0))}'")
                 me.add_tag("self_risk", m.group(0))
         self._scan_tags(norm, starts, cues, me, other)
+        # "i mean it" only matters next to a signal it can confirm (searched lazily).
+        if not self._serious_partners.isdisjoint(me.tags) and cues["serious"]:
+            me.add_tag("serious", cues["serious"].group(0))
         self._apply_combos(me)
         if other.reasons:
             self._apply_combos(other, other_side=True)

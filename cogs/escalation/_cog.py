@@ -148,6 +148,10 @@ class EscalationCog(commands.Cog, name=COG_NAME):
             return  # moderators discussing an alert are not in crisis
         assessment = await self.service.assess(message.guild.id, message.content)
         kind = route(assessment)
+        if kind in (Route.NONE, Route.SELF_RISK):
+            # The rules have decided (and below, acted); the semantic layer may add to that
+            # later from its worker thread, but never delays or lowers it.
+            self._spawn(self.semantic_second_look(message, assessment, gs))
         if kind is Route.NONE:
             return
         if kind is Route.HARASSMENT:
@@ -168,6 +172,33 @@ class EscalationCog(commands.Cog, name=COG_NAME):
             text=message.content,
             source="message",
             channel_id=channel.id,
+            message_id=message.id,
+        )
+        if result is not None:
+            await self.deliver(result, person=message.author, gs=gs)
+
+    async def semantic_second_look(
+        self, message: discord.Message, rule: Any, gs: GuildSettings
+    ) -> None:
+        """Open (or raise) an escalation when the embedding layer finds what the rules missed."""
+        layer = self.bot.services.semantic
+        if layer is None or not layer.loaded or message.guild is None:
+            return
+        allow = await self.service.allowlist(message.guild.id)
+        try:
+            upgraded = await layer.assess_async(message.content, rule, allow=allow)
+        except Exception:
+            log.exception("semantic layer failed on a message; the rule decision stands")
+            return
+        if upgraded is None:
+            return
+        result = await self.service.open_from_assessment(
+            upgraded,
+            guild_id=message.guild.id,
+            user_id=message.author.id,
+            text=message.content,
+            source="message",
+            channel_id=message.channel.id,
             message_id=message.id,
         )
         if result is not None:

@@ -27,7 +27,9 @@ def world():
     return guild, admin, member
 
 
-async def test_alerts_stores_channel_and_role_and_says_what_is_missing(bot: HavenBot, world) -> None:
+async def test_alerts_stores_channel_and_role_and_says_what_is_missing(
+    bot: HavenBot, world
+) -> None:
     guild, admin, _ = world
     group = SetupGroup(bot)
     channel = make_text_channel(guild, name="mod-alerts", public=False)
@@ -73,7 +75,9 @@ async def test_country_normalises_and_rejects_unknown_codes(bot: HavenBot, world
     assert "GB" in sent_text(ok)
 
     with pytest.raises(UserFacingError, match="not a country code"):
-        await group.country.callback(group, make_interaction(admin, guild=guild, client=bot), "Narnia")
+        await group.country.callback(
+            group, make_interaction(admin, guild=guild, client=bot), "Narnia"
+        )
     assert (await bot.services.guild_settings.get(guild.id)).country == "GB"
 
 
@@ -81,7 +85,9 @@ async def test_monitor_sets_a_list_then_everything(bot: HavenBot, world) -> None
     guild, admin, _ = world
     group = SetupGroup(bot)
     a, b = make_text_channel(guild, name="a"), make_text_channel(guild, name="b")
-    await group.monitor.callback(group, make_interaction(admin, guild=guild, client=bot), False, a, b)
+    await group.monitor.callback(
+        group, make_interaction(admin, guild=guild, client=bot), False, a, b
+    )
     stored = await bot.services.guild_settings.get(guild.id)
     assert set(stored.monitored_channel_ids) == {a.id, b.id}
     assert stored.monitors(a.id) and not stored.monitors(12345)

@@ -729,3 +729,53 @@ async def test_a_dm_to_the_bot_gets_resources_but_promises_no_moderator(world) -
     assert "let the moderators know" not in reply
     assert world["outbox"].sent == []
     assert await world["service"].list_open(world["guild"].id) == []
+
+
+async def test_semantic_layer_adds_a_crisis_the_rules_missed_after_the_rule_decision(
+    world, monkeypatch
+) -> None:
+    import asyncio
+
+    from bot.safety.crisis import Assessment
+    from bot.safety.crisis import Category as DetectorCategory
+    from bot.safety.semantic import SemanticLayer
+
+    cog, outbox, member, bot = world["cog"], world["outbox"], world["member"], world["bot"]
+    layer = MagicMock(spec_set=SemanticLayer)
+    layer.loaded = True
+    layer.assess_async.return_value = Assessment(
+        DetectorCategory.SELF_RISK, 2, ("semantic: crisis p=0.93",)
+    )
+    monkeypatch.setattr(bot.services, "semantic", layer)
+
+    await cog.on_message(make_message(world, "driving around with everything i need"))
+    # The rules said nothing, so nothing was sent inline...
+    assert outbox.sent == []
+    await asyncio.gather(*cog._tasks)
+    # ...and the second look opened the escalation and delivered it once.
+    (opened,) = await world["service"].list_open(world["guild"].id)
+    assert (opened.user_id, opened.severity) == (member.id, 2)
+    member.send.assert_awaited_once()
+    (alert,) = outbox.sent
+    assert "semantic" in outbox.embed_text(alert)
+    assert world["role"].mention in alert["content"]
+    rule_given = layer.assess_async.await_args.args[1]
+    assert rule_given.category == "none"
+
+
+async def test_semantic_layer_adding_nothing_sends_nothing(world, monkeypatch) -> None:
+    import asyncio
+
+    from bot.safety.semantic import SemanticLayer
+
+    cog, outbox, member, bot = world["cog"], world["outbox"], world["member"], world["bot"]
+    layer = MagicMock(spec_set=SemanticLayer)
+    layer.loaded = True
+    layer.assess_async.return_value = None
+    monkeypatch.setattr(bot.services, "semantic", layer)
+
+    await cog.on_message(make_message(world, "this homework is killing me"))
+    await asyncio.gather(*cog._tasks)
+    assert outbox.sent == []
+    member.send.assert_not_awaited()
+    assert await world["service"].list_open(world["guild"].id) == []

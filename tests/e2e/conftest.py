@@ -4,7 +4,8 @@ The bot is configured exactly as a user would configure it (``Settings`` with th
 fake's URLs as ``discord.api_base_url`` / ``gateway_url``), on a database file in
 ``tmp_path`` so a test can stop the bot and start a new one on the same data.
 Detoxify is off by default here (it would try to download weights); tests about
-moderation switch it on with the tiny offline checkpoint.
+moderation switch it on with the tiny offline checkpoint. The crisis semantic layer is
+off by default too (seconds to load); its own e2e test switches it on.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def e2e_settings(fake: FakeDiscord, data_dir: Path, **overrides: Any) -> Setting
         "database": {"path": data_dir / "haven.db"},
         "security": {"key_file": data_dir / "haven.key"},
         "moderation": {"enabled": False},
+        # Loading MiniLM costs seconds per bot start; the tests about it switch it on.
+        "crisis": {"semantic_layer": False},
     }
     for section, values in overrides.items():
         if isinstance(values, dict):

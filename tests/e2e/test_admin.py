@@ -90,4 +90,3 @@ async def test_every_cog_module_loaded(haven: E2EHavenBot) -> None:
     from bot.app import cog_modules
 
     assert set(haven.extensions) == set(cog_modules())
-

@@ -32,13 +32,6 @@ class Clock:
         return self.value
 
 
-@pytest.fixture(autouse=True)
-def only_checkin_cogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Other features' cogs have their own e2e modules; load just what this feature needs so
-    # a half-finished neighbour cannot break these tests (drop this to test them together).
-    monkeypatch.setattr("bot.app.cog_modules", lambda: ["cogs.admin", "cogs.checkins"])
-
-
 @asynccontextmanager
 async def running_haven(
     fake: FakeDiscord, settings_for: Callable[..., Settings], clock: Clock

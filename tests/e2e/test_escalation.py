@@ -28,12 +28,6 @@ CRISIS = "i'm going to kill myself tonight"
 IDIOM = "this homework is killing me"
 
 
-@pytest.fixture(autouse=True)
-def only_escalation_cogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Neighbouring features have their own e2e modules; keep a half-finished one out.
-    monkeypatch.setattr("bot.app.cog_modules", lambda: ["cogs.admin", "cogs.escalation"])
-
-
 def configured(fake: FakeDiscord, settings_for: Callable[..., Settings]) -> Settings:
     """Deployment as code: the guild's alert channel, moderator role and country (GB)."""
     return settings_for(
@@ -263,3 +257,36 @@ async def test_idiom_produces_no_dm_and_no_alert(
         (only,) = alerts(fake)
         assert other.mention in only.text()
         assert member.mention not in only.text()
+
+
+OBLIQUE = "driving around with a full bottle of pills, dont know where im going"
+
+
+async def test_semantic_layer_catches_what_the_rules_miss_and_escalates_once(
+    fake: FakeDiscord, settings_for: Callable[..., Settings]
+) -> None:
+    """The real MiniLM layer, loaded in its worker thread, adds a crisis after the rules."""
+    from bot.safety.crisis import assess
+
+    assert assess(OBLIQUE).category == "none"  # the premise: rules alone miss this wording
+    settings = configured(fake, settings_for).model_copy(
+        update={"crisis": settings_for().crisis.model_copy(update={"semantic_layer": True})}
+    )
+    member = fake.users["member"]
+    async with haven(fake, settings) as bot:
+        layer = bot.services.semantic
+        assert layer is not None
+        await fake.wait_until(lambda: layer.loaded, timeout=90, what="semantic layer loaded")
+        await fake.send_message(fake.channels["support"], member, OBLIQUE)
+        dm = await fake.wait_for_dm(member, timeout=30)
+        alert = await fake.wait_for_message(
+            fake.channels["mod-alerts"],
+            lambda m: any(cid.startswith("haven:esc:ack:") for cid in m.custom_ids),
+            timeout=30,
+        )
+        assert "Samaritans" in dm.text()
+        assert "semantic" in alert.text()
+        assert f"<@&{fake.roles['Moderators'].id}>" in alert.content
+        await settle(fake)
+        assert len(alerts(fake)) == 1
+        assert len(fake.dms_to(member)) == 1

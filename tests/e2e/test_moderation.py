@@ -61,12 +61,6 @@ class Setup:
         return cast(Moderation, cog)
 
 
-@pytest.fixture(autouse=True)
-def only_moderation_cogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Other features' cogs have their own e2e modules; load what this feature needs.
-    monkeypatch.setattr("bot.app.cog_modules", lambda: ["cogs.admin", "cogs.moderation"])
-
-
 async def configure(fake: FakeDiscord, bot: E2EHavenBot) -> None:
     await bot.services.guild_settings.update(
         fake.guild.id,

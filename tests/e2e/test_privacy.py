@@ -22,12 +22,6 @@ from tests.fakediscord import FakeDiscord, StoredMessage
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(autouse=True)
-def only_privacy_cogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Other features' cogs have their own e2e modules; data comes in through services here.
-    monkeypatch.setattr("bot.app.cog_modules", lambda: ["cogs.admin", "cogs.privacy"])
-
-
 async def _seed(haven: E2EHavenBot, user_id: int, note: str) -> None:
     checkins = haven.services.checkins
     assert checkins is not None

@@ -14,12 +14,6 @@ from tests.fakediscord import FakeDiscord, StoredMessage
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(autouse=True)
-def only_tips_cogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Other features' cogs have their own e2e modules; load what this feature needs.
-    monkeypatch.setattr("bot.app.cog_modules", lambda: ["cogs.admin", "cogs.tips"])
-
-
 def _title(message: StoredMessage) -> str:
     return message.embeds[0]["title"] if message.embeds else ""
 

@@ -27,15 +27,6 @@ TEXT = "haven:vent:compose:text"
 TOPIC = "haven:vent:compose:topic"
 
 
-@pytest.fixture(autouse=True)
-def venting_cogs(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Neighbouring features have their own e2e modules; escalation is kept because it
-    # listens to the vent-crisis hook.
-    monkeypatch.setattr(
-        "bot.app.cog_modules", lambda: ["cogs.admin", "cogs.escalation", "cogs.venting"]
-    )
-
-
 def configured(fake: FakeDiscord, settings_for: Callable[..., Settings], **extra: Any) -> Settings:
     return settings_for(
         guilds={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -40,11 +41,18 @@ def test_dm_is_short_names_local_help_and_offers_a_person(copy: CrisisCopy, seve
 
 
 def test_dm_for_a_country_without_an_emergency_number(copy: CrisisCopy) -> None:
-    choice = load_directory().choose("IN")
+    india = load_directory().choose("IN")
+    assert india.emergency == "112"
+    choice = dataclasses.replace(india, emergency=None)
     text = copy.dm(3, name="A", place="x", choice=choice, pseudonymous=True)
     assert "your local emergency number" in text
     assert "14416" in text
     assert "shares your name" in text
+
+
+def test_severity_3_dm_names_the_local_emergency_number(copy: CrisisCopy) -> None:
+    text = copy.dm(3, name="A", place="x", choice=load_directory().choose("IN"), pseudonymous=False)
+    assert "call 112" in text
 
 
 def test_other_renderings_fill_every_placeholder(copy: CrisisCopy) -> None:

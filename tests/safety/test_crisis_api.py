@@ -129,3 +129,20 @@ def test_detector_can_be_built_from_a_subset() -> None:
     detector = CrisisDetector(files=("context.toml", "self_risk.toml"))
     assert detector.assess("i want to kill myself").is_crisis
     assert detector.assess("kys").category is Category.NONE  # harassment rules not loaded
+
+
+def test_literal_prefix_and_class_expansion_dispatch() -> None:
+    assert crisis._literal_prefix("took (?:x)") == "took"
+    assert crisis._literal_prefix("ki?ll") == "k"
+    assert crisis._alternatives("[5-7] pills") == ["5 pills", "6 pills", "7 pills"]
+    # Patterns starting with a digit class are dispatched by prefix, not tried everywhere;
+    # only the start-of-message group has to be tried at every candidate.
+    detector = crisis.default_detector()
+    anywhere = {g.id for g in detector.groups if g.kind != "mask" and g.anywhere}
+    assert anywhere <= {"opening_place"}
+
+
+def test_other_side_combo_never_raises_the_writer() -> None:
+    # A lone warning sign raises concern for someone else, never self-risk.
+    assert assess("my cousin keeps saying hes ready to go").category is (Category.CONCERN_FOR_OTHER)
+    assert assess("im ready to go").category is Category.NONE

@@ -68,7 +68,12 @@ PLANS_AND_MEANS: list[Case] = [
     ("picked the date already. saturday when my roommates are out", SELF, 3, 3),
     ("picked the date for our anniversary dinner, saturday!", NONE, 0, 0),
     ("i know exactly how and when now. next weekend", SELF, 3, 3),
-    ("my moms pills are in the kitchen drawer and i know where she hides the key. tonight", SELF, 3, 3),
+    (
+        "my moms pills are in the kitchen drawer and i know where she hides the key. tonight",
+        SELF,
+        3,
+        3,
+    ),
     ("my moms pills are in the kitchen drawer, she takes them every morning", NONE, 0, 0),
     ("ive been keeping a bottle in my backpack for when im ready", SELF, 3, 3),
     ("finish it all after the exam tomorrow, im done", SELF, 2, 3),
@@ -132,6 +137,18 @@ MULTILINGUAL: list[Case] = [
     ("minha mãe vai me matar quando ver isso", NONE, 0, 0),
 ]
 
+ROUND_THREE: list[Case] = [
+    ("every night i pray that god takes me in my sleep", SELF, 1, 2),
+    ("every night i pray that god gives me strength for tomorrow", NONE, 0, 0),
+    ("i honestly think im not meant to be alive", SELF, 1, 2),
+    ("i honestly think im not meant to be a doctor", NONE, 0, 0),
+    ("held my head under the bath water to see how long i could last", SELF, 2, 3),
+    ("a year since dad died and i just want to be with him", SELF, 2, 3),
+    ("i just want to be with him, hes so sweet", NONE, 0, 0),
+    ("factory reset my phone and said bye to my sister. its almost time", SELF, 3, 3),
+    ("factory reset my phone so i can sell it, any buyers?", NONE, 0, 0),
+]
+
 CASES = [
     pytest.param(*case, id=f"{name}-{i}")
     for name, group in [
@@ -146,6 +163,7 @@ CASES = [
         ("third", THIRD_PERSON),
         ("harass", HARASSMENT),
         ("multilingual", MULTILINGUAL),
+        ("round3", ROUND_THREE),
     ]
     for i, case in enumerate(group)
 ]
@@ -171,3 +189,53 @@ def test_burden_with_third_person_subject_is_about_the_writer() -> None:
     result = assess("my parents would be better off if i wasnt here")
     assert result.category is Category.SELF_RISK
     assert any(r.startswith("passive.better_off") for r in result.reasons)
+
+
+def test_reported_speech_of_someone_else_is_concern() -> None:
+    result = assess("my sister posted 'i wont be here much longer' on her story")
+    assert result.category is Category.CONCERN_FOR_OTHER
+
+
+def test_quoted_lyric_is_nobodys_risk() -> None:
+    assert assess("that song 'i dont want to be alive' is on repeat").category is Category.NONE
+
+
+def test_writer_quoting_themself_still_counts() -> None:
+    result = assess("i keep whispering 'i dont want to be alive anymore' to myself")
+    assert result.category is Category.SELF_RISK
+
+
+def test_quoting_someone_about_their_burden_is_concern_not_self() -> None:
+    result = assess("my dad keeps saying wed all be better off with the life insurance")
+    assert result.category is Category.CONCERN_FOR_OTHER
+
+
+def test_negated_condition_does_not_cancel_the_act() -> None:
+    assert assess("if she doesnt text back im ending my life").severity >= 2
+    assert assess("im not ending my life over a text").category is Category.NONE
+
+
+def test_recovery_story_in_past_is_not_current_risk() -> None:
+    text = "back in 2018 i tried to overdose. that was years ago, im doing great now"
+    assert assess(text).category is Category.NONE
+
+
+def test_departure_context_cancels_goodbye_but_not_a_plan() -> None:
+    assert assess("goodbye forever (going to camp, no wifi for a week)").category is Category.NONE
+    assert assess("goodbye forever. i have the pills and its tonight").severity == 3
+
+
+def test_game_mechanics_cancel_kill_myself_unless_serious() -> None:
+    assert assess("gonna kill myself in the lava to respawn at the checkpoint").category is (
+        Category.NONE
+    )
+    assert assess("not the game, i mean it, i want to kill myself").severity >= 2
+
+
+def test_possessive_is_not_the_subject() -> None:
+    # "my brothers pills" is what the writer has, not who is speaking.
+    mine = assess("ive got my brothers pills and nobody is home")
+    assert mine.category is Category.SELF_RISK
+    assert mine.severity == 3
+    other = assess("my brother said he wants to die")
+    assert other.category is Category.CONCERN_FOR_OTHER

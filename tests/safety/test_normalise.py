@@ -40,6 +40,15 @@ from bot.safety.normalise import HEAD_CHARS, TAIL_CHARS, cap_length, normalise, 
         pytest.param("line one\nline two", "line one . line two", id="newline-is-boundary"),
         pytest.param("  spaced   out\t", "spaced out", id="whitespace"),
         pytest.param("", "", id="empty"),
+        pytest.param(
+            "the chorus 'i don't wanna go' slaps",
+            'the chorus "i dont wanna go" slaps',
+            id="single-quotes-become-quotes",
+        ),
+        pytest.param("‘goodbye’ he said", '"goodbye" he said', id="curly-quotes-become-quotes"),
+        pytest.param("my parents' car isn't here", "my parents car isnt here", id="apostrophes"),
+        pytest.param("self-harm free", "self harm free", id="hyphen-is-space"),
+        pytest.param("k-y-s", "kys", id="hyphen-dotted-letters-joined"),
     ],
 )
 def test_normalise(raw: str, folded: str) -> None:
@@ -69,3 +78,19 @@ def test_short_text_not_capped() -> None:
 )
 def test_normalise_pattern(pattern: str, expected: str) -> None:
     assert normalise_pattern(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "i want to k\u200bill myself 💊",
+        "ok 🌈✨ cool 😂",
+        "I\u2019M FINE 🙃",
+        "bye\ufe0f 👋 all",
+    ],
+)
+def test_fast_path_for_emoji_and_invisible_characters_matches_full_folding(raw: str) -> None:
+    # Text that is ASCII plus invisible characters and emoji skips Unicode normalisation;
+    # the result must be what the full path gives (appending a letter that needs NFKD
+    # forces the full path).
+    assert normalise(raw) + " e" == normalise(raw + " é")
