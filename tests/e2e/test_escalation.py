@@ -290,3 +290,35 @@ async def test_semantic_layer_catches_what_the_rules_miss_and_escalates_once(
         await settle(fake)
         assert len(alerts(fake)) == 1
         assert len(fake.dms_to(member)) == 1
+
+
+async def test_talk_to_a_moderator_pages_the_team_once_from_the_dm(
+    fake: FakeDiscord, settings_for: Callable[..., Settings]
+) -> None:
+    member = fake.users["member"]
+    async with haven(fake, configured(fake, settings_for)):
+        await fake.send_message(fake.channels["general"], member, CRISIS)
+        dm = await fake.wait_for_dm(member)
+        (talk,) = [cid for cid in dm.custom_ids if cid.startswith("haven:esc:talk:")]
+
+        call = await fake.click_button(dm.id, talk, member)
+        page = await fake.wait_for_message(
+            fake.channels["mod-alerts"], lambda m: "asked to talk to a moderator" in m.content
+        )
+        assert member.mention in page.content
+        await call.wait_followups(1)
+        assert call.followups[0].ephemeral
+        assert "someone will message you" in call.followups[0].content
+
+        # Pressing again does not page twice.
+        again = await fake.click_button(dm.id, talk, member)
+        response = await again.wait_response()
+        assert response.ephemeral
+        assert "already know" in response.content
+        await settle(fake)
+        pages = [
+            m
+            for m in fake.messages_in(fake.channels["mod-alerts"])
+            if "asked to talk to a moderator" in m.content
+        ]
+        assert len(pages) == 1
