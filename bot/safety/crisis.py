@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from functools import cached_property, lru_cache
@@ -208,9 +208,9 @@ def _load_toml(name: str) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _split_top(source: str) -> list[str] | None:
-    """Split a regex at its top-level "|" (respecting groups, classes and escapes)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
+def _structural(source: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Positions and characters of a regex outside escapes and ``[...]`` classes."""
+    i, in_class = start, False
     while i < len(source):
         ch = source[i]
         if ch == "\\":
@@ -220,7 +220,16 @@ def _split_top(source: str) -> list[str] | None:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
+        else:
+            yield i, ch
+        i += 1
+
+
+def _split_top(source: str) -> list[str] | None:
+    """Split a regex at its top-level "|" (respecting groups, classes and escapes)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in _structural(source):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
@@ -229,29 +238,19 @@ def _split_top(source: str) -> list[str] | None:
         elif ch == "|" and depth == 0:
             parts.append(source[start:i])
             start = i + 1
-        i += 1
     parts.append(source[start:])
     return parts
 
 
 def _close_paren(source: str, open_at: int) -> int:
-    depth, i, in_class = 0, open_at, False
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
+    depth = 0
+    for i, ch in _structural(source, open_at):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth == 0:
                 return i
-        i += 1
     return -1
 
 
