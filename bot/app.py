@@ -63,6 +63,14 @@ def describe_missing_permissions(missing: list[str]) -> str:
     return f"You need the {names} permission to use this command."
 
 
+def require_manage_guild(interaction: discord.Interaction[Any]) -> bool:
+    """True for members with Manage Server; otherwise raise the error the tree answers."""
+    member = interaction.user
+    if isinstance(member, discord.Member) and member.guild_permissions.manage_guild:
+        return True
+    raise app_commands.MissingPermissions(["manage_guild"])
+
+
 class HavenTree(app_commands.CommandTree["HavenBot"]):
     """One error path for every slash command and context menu."""
 
@@ -75,9 +83,7 @@ class HavenTree(app_commands.CommandTree["HavenBot"]):
         command = interaction.command
         root = getattr(command, "root_parent", None) or command
         if root is not None and root.name == "setup":
-            member = interaction.user
-            if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
-                raise app_commands.MissingPermissions(["manage_guild"])
+            return require_manage_guild(interaction)
         return True
 
     async def on_error(

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import require_manage_guild
 from bot.countries import countries, normalise_country
 from bot.db.guild_settings import GuildSettings
 from bot.errors import UserFacingError
@@ -72,10 +73,7 @@ class SetupGroup(app_commands.Group):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         # default_permissions only hides the command; server owners can override that,
         # so check for real on every use (also covers subgroups added by other cogs).
-        member = interaction.user
-        if isinstance(member, discord.Member) and member.guild_permissions.manage_guild:
-            return True
-        raise app_commands.MissingPermissions(["manage_guild"])
+        return require_manage_guild(interaction)
 
     async def _update(self, interaction: discord.Interaction[Any], **values: Any) -> GuildSettings:
         assert interaction.guild_id is not None

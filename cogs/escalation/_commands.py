@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.app import require_manage_guild
 from bot.countries import countries, normalise_country
 from bot.errors import UserFacingError
 from bot.escalation.service import describe_duration
@@ -186,11 +187,8 @@ class AllowlistGroup(app_commands.Group):
         return self.bot.services.escalations
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        # A nested group's commands skip /setup's own check, so check again here.
-        member = interaction.user
-        if isinstance(member, discord.Member) and member.guild_permissions.manage_guild:
-            return True
-        raise app_commands.MissingPermissions(["manage_guild"])
+        # The tree checks every /setup command too; kept so the group is safe on its own.
+        return require_manage_guild(interaction)
 
     @app_commands.command(name="add", description="Stop flagging a harmless phrase")
     @app_commands.describe(phrase="Exact words, e.g. 'dead by daylight' (3–100 characters)")
@@ -246,9 +244,7 @@ def make_setup_escalation(bot: HavenBot) -> app_commands.Command[Any, Any, Any]:
         clear_backup: bool = False,
     ) -> None:
         assert interaction.guild is not None
-        member = interaction.user
-        if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
-            raise app_commands.MissingPermissions(["manage_guild"])
+        require_manage_guild(interaction)
         if (
             backup_channel is not None
             and backup_channel.permissions_for(interaction.guild.default_role).view_channel
