@@ -148,7 +148,8 @@ class EscalationCog(commands.Cog, name=COG_NAME):
             return  # moderators discussing an alert are not in crisis
         assessment = await self.service.assess(message.guild.id, message.content)
         kind = route(assessment)
-        if kind in (Route.NONE, Route.SELF_RISK):
+        layer = self.bot.services.semantic
+        if kind in (Route.NONE, Route.SELF_RISK) and layer is not None and layer.loaded:
             # The rules have decided (and below, acted); the semantic layer may add to that
             # later from its worker thread, but never delays or lowers it.
             self._spawn(self.semantic_second_look(message, assessment, gs))
@@ -182,7 +183,7 @@ class EscalationCog(commands.Cog, name=COG_NAME):
     ) -> None:
         """Open (or raise) an escalation when the embedding layer finds what the rules missed."""
         layer = self.bot.services.semantic
-        if layer is None or not layer.loaded or message.guild is None:
+        if layer is None or message.guild is None:
             return
         allow = await self.service.allowlist(message.guild.id)
         try:
