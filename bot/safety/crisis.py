@@ -96,6 +96,13 @@ class Assessment:
 
 
 NO_RISK = Assessment(Category.NONE)
+# Invisible characters used as word gaps to dodge filters (see CrisisDetector.assess).
+_INVISIBLE_GAPS = re.compile("[\u200b\u200c\u2060]")
+
+
+def _gravity(assessment: Assessment) -> tuple[bool, int, bool]:
+    """Orders two readings of one message: self-risk first, then severity, then any finding."""
+    return (assessment.is_crisis, assessment.severity, assessment.category is not Category.NONE)
 
 
 class Disposition(IntEnum):
@@ -674,6 +681,15 @@ class CrisisDetector:
         self, text: str, *, allow: Sequence[str] = (), deny: Sequence[str] = ()
     ) -> Assessment:
         """Assess one message. ``allow``/``deny``: the guild's extra phrase lists."""
+        first = self._assess(text, allow, deny)
+        if first.severity == 3 or not _INVISIBLE_GAPS.search(text):
+            return first
+        # A zero-width space may split a word ("k\u200bys", removed by normalise) or stand
+        # in for a real space ("kill\u200bmyself"): read it both ways, keep the graver.
+        spaced = self._assess(_INVISIBLE_GAPS.sub(" ", text), allow, deny)
+        return spaced if _gravity(spaced) > _gravity(first) else first
+
+    def _assess(self, text: str, allow: Sequence[str], deny: Sequence[str]) -> Assessment:
         norm = normalise(text)
         if not norm:
             return NO_RISK

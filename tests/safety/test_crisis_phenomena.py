@@ -132,6 +132,11 @@ OBFUSCATION: list[Case] = [
     ("k y s loser", HARASS, 0, 0),
     ("k.m.s. for real this time", SELF, 2, 3),
     ("i want to k\u200bi\u200bl\u200bl myself", SELF, 2, 3),
+    # a zero-width space standing in for a real space, not splitting a word
+    ("i want to kill\u200bmyself tbh", SELF, 2, 3),
+    ("i\u2060want\u2060to\u2060die", SELF, 1, 2),
+    ("this exam is killing\u200bme", NONE, 0, 0),
+    ("kys\u200bloser", HARASS, 0, 0),
     ("i want to kіll myself", SELF, 2, 3),  # Cyrillic i
     ("ｉ ｗａｎｔ ｔｏ ｄｉｅ", SELF, 1, 2),
     ("i want to diiiiiie", SELF, 1, 2),
