@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -91,6 +92,9 @@ def normalise_phrase(phrase: str) -> str:
     return " ".join(phrase.lower().split())[:PHRASE_CHARS]
 
 
+_RECENT_ASSESSMENTS = 64
+
+
 def _default_assessor() -> Assessor:
     from bot.safety.crisis import assess  # the detector is its own module (issue 3)
 
@@ -123,6 +127,9 @@ class EscalationService:
         self.clock = clock
         self._allow_cache: dict[int, tuple[str, ...]] = {}
         self._inflight: set[tuple[int, Step]] = set()
+        # The escalation and moderation listeners both assess each monitored message;
+        # the second asks within microseconds, so a few recent answers save a rule run.
+        self._recent: OrderedDict[tuple[tuple[str, ...], str], AssessmentLike] = OrderedDict()
 
     def now(self) -> int:
         return int(self.clock())
@@ -134,7 +141,13 @@ class EscalationService:
         if self.assessor is None:
             self.assessor = _default_assessor()
         allow = await self.allowlist(guild_id) if guild_id is not None else ()
-        return self.assessor(text, allow=allow)
+        key = (allow, text)
+        found = self._recent.get(key)
+        if found is None:
+            found = self._recent[key] = self.assessor(text, allow=allow)
+            if len(self._recent) > _RECENT_ASSESSMENTS:
+                self._recent.popitem(last=False)
+        return found
 
     # ---- opening ----------------------------------------------------------------------------
 

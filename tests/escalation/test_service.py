@@ -489,6 +489,19 @@ async def test_allowlist_is_passed_to_the_detector_and_cached(
     assert not await service.allow_remove(GUILD, "never there")
 
 
+async def test_a_message_assessed_twice_runs_the_detector_once(
+    service: EscalationService, assessor: FakeAssessor
+) -> None:
+    first = await service.assess(GUILD, "sev2 same message")
+    second = await service.assess(GUILD, "sev2 same message")
+    assert second == first
+    assert len(assessor.calls) == 1
+    await service.allow_add(GUILD, "same message", MOD)
+    await service.assess(GUILD, "sev2 same message")
+    assert len(assessor.calls) == 2  # a new allow-list is a new question
+    assert assessor.calls[-1][1] == ("same message",)
+
+
 # ---- stats ---------------------------------------------------------------------------------------
 
 
