@@ -11,9 +11,13 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.log import setup_logging
+
+if TYPE_CHECKING:
+    from bot.safety.evaluation import SemanticMode
 
 log = logging.getLogger("bot.cli")
 
@@ -59,13 +63,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument(
-        "--semantic",
-        action="store_true",
-        help="also run the semantic layer (MiniLM embeddings); report the combined decision",
-    )
     scan = sub.add_parser("scan", parents=[common], help="assess one text and explain why")
     scan.add_argument("text")
+    for command in (evaluate, scan):
+        layers = command.add_mutually_exclusive_group()
+        layers.add_argument(
+            "--rules-only",
+            action="store_true",
+            help="the rule layer alone (default: the detector as the bot runs it, i.e. rules"
+            " + semantic layer when [crisis] semantic_layer is on and the model is installed)",
+        )
+        layers.add_argument(
+            "--semantic",
+            action="store_true",
+            help="require the semantic layer: fail if it cannot load, whatever the config says",
+        )
     sub.add_parser(
         "status", parents=[common], help="health report read from the database file (offline)"
     )
@@ -98,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "eval":
         from bot.safety.evaluation import run_eval
 
-        return run_eval(args.file, args.json, semantic=args.semantic)
+        return run_eval(args.file, args.json, semantic=_semantic_mode(args, settings))
     if args.command == "status":
         from bot.status import run_status
 
@@ -110,8 +122,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scan":
         from bot.safety.evaluation import run_scan
 
-        return run_scan(args.text)
+        return run_scan(args.text, semantic=_semantic_mode(args, settings))
     return fail(f"unknown command {args.command}")
+
+
+def _semantic_mode(args: argparse.Namespace, settings: Settings) -> SemanticMode:
+    """eval and scan measure what the bot does: the semantic layer follows the config."""
+    if args.semantic:
+        return "required"
+    if args.rules_only or not settings.crisis.semantic_layer:
+        return "off"
+    return "auto"
 
 
 def check_config(settings: Settings, path: Path) -> int:

@@ -1,7 +1,7 @@
 """``python -m bot eval FILE [--json]`` and ``python -m bot scan TEXT``.
 
 The evaluation file is JSON lines: ``{"text", "label": "crisis"|"none", "severity": 0-3,
-"note"}``. Metric definitions (all on the rule layer):
+"note"}``. Metric definitions:
 
 - ``crisis_recall``: gold ``crisis`` items predicted self-risk with severity >= 1.
 - ``crisis_precision``: of the items predicted self-risk severity >= 1, the share that are
@@ -17,8 +17,11 @@ The evaluation file is JSON lines: ``{"text", "label": "crisis"|"none", "severit
   the false-positive rate if predicted self-risk, and never in crisis recall.
 - ``us_per_message``: median microseconds per message of ``assess`` (after warm-up).
 
-With ``--semantic`` (``semantic=True``) the same metrics are computed on the *combined*
-decision (rules, then :mod:`bot.safety.combine` with the semantic layer's scores), and
+The command measures the detector as the bot runs it: with ``[crisis] semantic_layer`` on
+(the default) the metrics are computed on the *combined* decision (rules, then
+:mod:`bot.safety.combine` with the semantic layer's scores); ``--rules-only`` measures the
+rule layer alone, ``--semantic`` insists on the layer (exit 2 if it cannot load). With the
+layer, ``detector`` (``"rules"`` or ``"rules+semantic"``) says which was measured, and
 three keys are added: ``rules_only`` (the rule layer's headline metrics, for comparison),
 ``semantic_added`` (how many decisions the semantic layer changed) and
 ``semantic_ms_per_message`` (wall time of the batched embedding + head, per message).
@@ -33,7 +36,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from bot.safety.crisis import Assessment, Category, CrisisDetector, default_detector
 
@@ -119,7 +122,7 @@ def evaluate(
     detector = detector or default_detector()
     preds = [detector.assess(item.text) for item in items]
     if semantic is None:
-        return _score(items, preds, detector)
+        return {"detector": "rules", **_score(items, preds, detector)}
     from bot.safety.combine import upgrade
 
     rules_only = _score(items, preds, detector)
@@ -134,7 +137,10 @@ def evaluate(
         for i, p, r in zip(items, preds, results, strict=True)
     ]
     combined = [u or p for u, p in zip(upgraded, preds, strict=True)]
-    out = _score(items, combined, detector, us_per_message=rules_only["us_per_message"])
+    out = {
+        "detector": "rules+semantic",
+        **_score(items, combined, detector, us_per_message=rules_only["us_per_message"]),
+    }
     out["rules_only"] = {key: rules_only[key] for key in _HEADLINE}
     out["semantic_added"] = sum(u is not None for u in upgraded)
     out["semantic_ms_per_message"] = round(semantic_ms, 2)
@@ -247,34 +253,55 @@ def _write_report(result: dict[str, object], out: TextIO) -> None:
             out.write(f"    reasons: {reasons}\n")
 
 
+SemanticMode = Literal["off", "auto", "required"]
+
+
+def _open_layer(mode: SemanticMode, err: TextIO) -> tuple[SemanticLayer | None, bool]:
+    """The loaded semantic layer for ``mode`` (None for "off" or when "auto" cannot load
+    it), and whether that is a failure (a "required" layer that cannot load)."""
+    if mode == "off":
+        return None, False
+    from bot.safety.semantic import SemanticLayer, SemanticUnavailableError
+
+    layer = SemanticLayer()
+    try:
+        layer.load()
+    except SemanticUnavailableError as exc:
+        layer.close()
+        if mode == "required":
+            err.write(f"error: {exc}\n")
+            return None, True
+        # The bot itself runs on the rules alone when the layer cannot load; so does eval.
+        err.write(f"note: semantic layer unavailable ({exc}); measuring the rules alone\n")
+    else:
+        return layer, False
+    return None, False
+
+
 def run_eval(
     path: Path,
     as_json: bool,
     out: TextIO = sys.stdout,
     err: TextIO | None = None,
     *,
-    semantic: bool = False,
+    semantic: SemanticMode = "off",
 ) -> int:
-    """Evaluate the detector on a JSONL file. Exit code 0, or 2 for a bad file (or, with
-    ``semantic``, a missing model package or head).
+    """Evaluate the detector on a JSONL file. Exit code 0, or 2 for a bad file (or a
+    ``semantic="required"`` layer that cannot load: missing model package or head).
 
+    ``semantic``: "off" measures the rule layer; "auto" the detector as the bot runs it
+    (rules + semantic layer, or the rules alone when the layer cannot load, as in the bot).
     Errors go to ``err`` (standard error by default) as one line, never a traceback.
     """
+    err = err or sys.stderr
     try:
         items = load_items(Path(path))
     except EvalFileError as exc:
-        (err or sys.stderr).write(f"error: {exc}\n")
+        err.write(f"error: {exc}\n")
         return 2
-    layer = None
-    if semantic:
-        from bot.safety.semantic import SemanticLayer, SemanticUnavailableError
-
-        layer = SemanticLayer()
-        try:
-            layer.load()
-        except SemanticUnavailableError as exc:
-            (err or sys.stderr).write(f"error: {exc}\n")
-            return 2
+    layer, failed = _open_layer(semantic, err)
+    if failed:
+        return 2
     try:
         result = evaluate(items, semantic=layer)
     finally:
@@ -287,9 +314,24 @@ def run_eval(
     return 0
 
 
-def run_scan(text: str, out: TextIO = sys.stdout) -> int:
-    """Print one assessment with its reasons. Exit code 0."""
+def run_scan(
+    text: str,
+    out: TextIO = sys.stdout,
+    err: TextIO | None = None,
+    *,
+    semantic: SemanticMode = "off",
+) -> int:
+    """Print one assessment with its reasons (rules, then the semantic layer if on).
+    Exit code 0, or 2 when a required semantic layer cannot load."""
     result = default_detector().assess(text)
+    layer, failed = _open_layer(semantic, err or sys.stderr)
+    if failed:
+        return 2
+    if layer is not None:
+        try:
+            result = layer.assess(text, result) or result
+        finally:
+            layer.close()
     out.write(f"category: {result.category}\n")
     out.write(f"severity: {result.severity}\n")
     if result.category is Category.CONCERN_FOR_OTHER:

@@ -82,3 +82,44 @@ def test_db_upgrade_then_backup_copies_rows(tmp_path: Path, monkeypatch) -> None
             "NZ",
         )
     assert main(["db", "backup", str(tmp_path / "copy.db")]) == 1  # never overwrites
+
+
+@pytest.mark.parametrize(
+    ("argv", "config", "expected"),
+    [
+        ([], "", "auto"),
+        (["--rules-only"], "", "off"),
+        (["--semantic"], "", "required"),
+        ([], "[crisis]\nsemantic_layer = false\n", "off"),
+        (["--semantic"], "[crisis]\nsemantic_layer = false\n", "required"),
+    ],
+)
+@pytest.mark.parametrize("command", ["eval", "scan"])
+def test_eval_and_scan_measure_the_detector_as_configured(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    argv: list[str],
+    config: str,
+    expected: str,
+) -> None:
+    import bot.safety.evaluation as evaluation
+
+    seen: list[str] = []
+    monkeypatch.setattr(
+        evaluation, "run_eval", lambda *a, semantic, **k: seen.append(semantic) or 0
+    )
+    monkeypatch.setattr(
+        evaluation, "run_scan", lambda *a, semantic, **k: seen.append(semantic) or 0
+    )
+    (tmp_path / "c.toml").write_text(config)
+    target = "set.jsonl" if command == "eval" else "some text"
+    assert main([command, target, "--config", str(tmp_path / "c.toml"), *argv]) == 0
+    assert seen == [expected]
+
+
+def test_rules_only_and_semantic_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "x.jsonl", "--rules-only", "--semantic"])
+    assert exit_info.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err

@@ -122,3 +122,38 @@ def test_scan_concern_shows_urgency() -> None:
     run_scan("my friend said goodbye and wont answer", out=out)
     assert "category: concern_for_other" in out.getvalue()
     assert "urgency: 3" in out.getvalue()
+
+
+@pytest.fixture
+def no_semantic_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.safety.semantic as semantic
+
+    def missing(path: Path | None = None) -> semantic.Head:
+        raise semantic.SemanticUnavailableError("cannot read the semantic head: gone")
+
+    monkeypatch.setattr(semantic, "load_head", missing)
+
+
+def test_auto_falls_back_to_the_rules_like_the_bot(small_set: Path, no_semantic_head: None) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run_eval(small_set, as_json=True, out=out, err=err, semantic="auto") == 0
+    result = json.loads(out.getvalue())
+    assert result["crisis_recall"] == pytest.approx(2 / 3, abs=1e-3)
+    assert "semantic_added" not in result
+    assert "measuring the rules alone" in err.getvalue()
+    assert "gone" in err.getvalue()
+
+
+def test_required_semantic_layer_that_cannot_load_exits_2(
+    small_set: Path, no_semantic_head: None
+) -> None:
+    err = io.StringIO()
+    assert run_eval(small_set, as_json=True, out=io.StringIO(), err=err, semantic="required") == 2
+    assert err.getvalue().startswith("error: cannot read the semantic head")
+    assert run_scan("i took 20 pills", out=io.StringIO(), err=err, semantic="required") == 2
+
+
+def test_json_says_which_detector_was_measured(small_set: Path) -> None:
+    out = io.StringIO()
+    assert run_eval(small_set, as_json=True, out=out, semantic="off") == 0
+    assert json.loads(out.getvalue())["detector"] == "rules"
