@@ -96,8 +96,10 @@ class Assessment:
 
 
 NO_RISK = Assessment(Category.NONE)
-# Invisible characters used as word gaps to dodge filters (see CrisisDetector.assess).
+# Invisible characters used as word gaps to dodge filters (see CrisisDetector.assess):
+# between two words, not between single letters ("k\u200bi\u200bl\u200bl" is a split word).
 _INVISIBLE_GAPS = re.compile("[\u200b\u200c\u2060]")
+_INVISIBLE_WORD_GAP = re.compile(r"\w\w[\u200b\u200c\u2060]+\w\w")
 
 
 def _gravity(assessment: Assessment) -> tuple[bool, int, bool]:
@@ -682,7 +684,7 @@ class CrisisDetector:
     ) -> Assessment:
         """Assess one message. ``allow``/``deny``: the guild's extra phrase lists."""
         first = self._assess(text, allow, deny)
-        if first.severity == 3 or not _INVISIBLE_GAPS.search(text):
+        if first.severity == 3 or not _INVISIBLE_WORD_GAP.search(text):
             return first
         # A zero-width space may split a word ("k\u200bys", removed by normalise) or stand
         # in for a real space ("kill\u200bmyself"): read it both ways, keep the graver.
