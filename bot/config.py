@@ -89,9 +89,10 @@ class CrisisSettings(Section):
     )
     semantic_layer: bool = Field(
         default=True,
-        description="Also run the semantic layer (all-MiniLM-L6-v2 embeddings + a small "
+        description="Also run the semantic layer (all-MiniLM-L6-v2 fine-tuned as a crisis "
         "classifier, ~150 MB RAM, a few ms per message in a worker thread) after the rules; "
-        "it can only add or raise a crisis, never delay or lower the rule decision.",
+        "it can only add or raise a crisis, never delay or lower the rule decision. "
+        "`python -m bot eval` and `scan` follow this setting.",
     )
 
 

