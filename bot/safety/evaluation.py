@@ -273,9 +273,8 @@ def _open_layer(mode: SemanticMode, err: TextIO) -> tuple[SemanticLayer | None, 
             return None, True
         # The bot itself runs on the rules alone when the layer cannot load; so does eval.
         err.write(f"note: semantic layer unavailable ({exc}); measuring the rules alone\n")
-    else:
-        return layer, False
-    return None, False
+        return None, False
+    return layer, False
 
 
 def run_eval(
