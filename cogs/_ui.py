@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 from discord import app_commands
@@ -30,6 +31,60 @@ class HavenModal(discord.ui.Modal):
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
         await report_interaction_error(interaction, error)
+
+
+class PersistentButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:persistent:(?P<id>\d+)"
+):
+    """A button that keeps working after a restart: its custom id is ``<prefix>:<id>`` and
+    :meth:`from_custom_id` rebuilds it from that (register subclasses with
+    ``bot.add_dynamic_items``). Subclasses give ``prefix``, ``label``, ``style`` (and an
+    optional ``emoji``) as class keywords and implement :meth:`pressed`; a failure answers
+    the presser the way a :class:`HavenView` does. The base itself is never registered.
+    """
+
+    prefix: ClassVar[str]
+    default_label: ClassVar[str]
+    button_style: ClassVar[discord.ButtonStyle]
+    emoji: ClassVar[str | None]
+
+    def __init_subclass__(
+        cls,
+        *,
+        prefix: str,
+        label: str,
+        style: discord.ButtonStyle,
+        emoji: str | None = None,
+    ) -> None:
+        super().__init_subclass__(template=rf"{re.escape(prefix)}:(?P<id>\d+)")
+        cls.prefix, cls.default_label, cls.button_style, cls.emoji = prefix, label, style, emoji
+
+    def __init__(self, item_id: int, label: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or self.default_label,
+                emoji=self.emoji,
+                style=self.button_style,
+                custom_id=f"{self.prefix}:{item_id}",
+            )
+        )
+        self.item_id = item_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> Self:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # DynamicItems have no View.on_error of ours: give them the same error path.
+        try:
+            await self.pressed(interaction)
+        except Exception as exc:
+            await report_interaction_error(interaction, exc)
+
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError
 
 
 class OwnerOnlyView(HavenView):

@@ -23,9 +23,12 @@ from bot.venting.service import CrisisInfo
 EVENT_NAME = "haven_vent_crisis"
 
 
+RELAY_PREFIX = "haven:vent:relay"
+
+
 def relay_custom_id(vent_id: int) -> str:
     """custom_id of the "Reach out" button: any message may carry it to open the relay."""
-    return f"haven:vent:relay:{vent_id}"
+    return f"{RELAY_PREFIX}:{vent_id}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import discord
 
 from bot.app import report_interaction_error
 from bot.checkins.service import FEELING_TAGS, MOODS, NOTE_MAX
-from cogs._ui import HavenModal
+from cogs._ui import HavenModal, PersistentButton
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # prompt 0 = a mood logged with /checkin now (no scheduled prompt behind it).
 MOOD_ID = "haven:checkin:mood:{prompt}:{mood}"
 TAGS_ID = "haven:checkin:tags:{entry}"
-NOTE_ID = "haven:checkin:note:{entry}"
+NOTE_PREFIX = "haven:checkin:note"
 
 
 async def _run(
@@ -101,34 +101,14 @@ class TagSelect(
 
 
 class NoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:checkin:note:(?P<entry>\d+)"
+    PersistentButton,
+    prefix=NOTE_PREFIX,
+    label="Add a private note",
+    style=discord.ButtonStyle.secondary,
+    emoji="📝",
 ):
-    def __init__(self, entry_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Add a private note",
-                emoji="📝",
-                style=discord.ButtonStyle.secondary,
-                custom_id=NOTE_ID.format(entry=entry_id),
-            )
-        )
-        self.entry_id = entry_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> NoteButton:
-        return cls(int(match["entry"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await interaction.response.send_modal(NoteModal(self.entry_id))
-        except Exception as exc:
-            await report_interaction_error(interaction, exc)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(NoteModal(self.item_id))
 
 
 class NoteModal(HavenModal, title="A private note"):

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.app import report_interaction_error
 from bot.moderation import Action
-from cogs._ui import HavenView
+from cogs._ui import HavenView, PersistentButton
 
 if TYPE_CHECKING:
     from cogs.moderation._cog import Moderation
@@ -27,81 +26,31 @@ def _cog(interaction: discord.Interaction[Any]) -> Moderation:
     return cog  # type: ignore[return-value]
 
 
-async def _press(interaction: discord.Interaction[Any], log_id: int, verb: str) -> None:
-    # DynamicItems have no View.on_error of ours: give them the same error path.
-    try:
-        await _cog(interaction).press(interaction, log_id, VERDICTS[verb])
-    except Exception as exc:
-        await report_interaction_error(interaction, exc)
-
-
 class DeleteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:mod:delete:(?P<id>\d+)"
+    PersistentButton, prefix="haven:mod:delete", label="Delete", style=discord.ButtonStyle.danger
 ):
-    def __init__(self, log_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Delete",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"haven:mod:delete:{log_id}",
-            )
-        )
-        self.log_id = log_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> DeleteButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _press(interaction, self.log_id, "delete")
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).press(interaction, self.item_id, VERDICTS["delete"])
 
 
 class TimeoutButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:mod:timeout:(?P<id>\d+)"
+    PersistentButton,
+    prefix="haven:mod:timeout",
+    label="Timeout",
+    style=discord.ButtonStyle.secondary,
 ):
-    def __init__(self, log_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Timeout",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"haven:mod:timeout:{log_id}",
-            )
-        )
-        self.log_id = log_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> TimeoutButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _press(interaction, self.log_id, "timeout")
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).press(interaction, self.item_id, VERDICTS["timeout"])
 
 
 class DismissButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:mod:dismiss:(?P<id>\d+)"
+    PersistentButton,
+    prefix="haven:mod:dismiss",
+    label="Dismiss",
+    style=discord.ButtonStyle.success,
 ):
-    def __init__(self, log_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Dismiss",
-                style=discord.ButtonStyle.success,
-                custom_id=f"haven:mod:dismiss:{log_id}",
-            )
-        )
-        self.log_id = log_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> DismissButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _press(interaction, self.log_id, "dismiss")
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).press(interaction, self.item_id, VERDICTS["dismiss"])
 
 
 DYNAMIC_ITEMS = (DeleteButton, TimeoutButton, DismissButton)

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.app import report_interaction_error
-from bot.venting.events import relay_custom_id
-from cogs._ui import HavenModal, OwnerOnlyView
+from bot.venting.events import RELAY_PREFIX
+from cogs._ui import HavenModal, OwnerOnlyView, PersistentButton
 
 if TYPE_CHECKING:
     from cogs.venting._cog import Venting
@@ -29,14 +28,6 @@ def _cog(interaction: discord.Interaction[Any]) -> Venting:
     if cog is None:  # pragma: no cover - the cog is always loaded with its buttons
         raise RuntimeError("venting cog not loaded")
     return cog  # type: ignore[return-value]
-
-
-async def _guarded(interaction: discord.Interaction[Any], work: Awaitable[None]) -> None:
-    """DynamicItems have no View.on_error of ours: give them the same error path."""
-    try:
-        await work
-    except Exception as exc:
-        await report_interaction_error(interaction, exc)
 
 
 # modals ------------------------------------------------------------------------------
@@ -114,120 +105,57 @@ class AuthorReplyModal(HavenModal, title="Message the moderators"):
 
 
 class DeleteMyVentButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:vent:del:(?P<id>\d+)"
+    PersistentButton,
+    prefix="haven:vent:del",
+    label="Delete my vent",
+    style=discord.ButtonStyle.danger,
 ):
-    def __init__(self, vent_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Delete my vent",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"haven:vent:del:{vent_id}",
-            )
-        )
-        self.vent_id = vent_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: Any, /
-    ) -> DeleteMyVentButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, _cog(interaction).author_delete(interaction, self.vent_id))
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).author_delete(interaction, self.item_id)
 
 
 class ApproveButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:vent:approve:(?P<id>\d+)"
+    PersistentButton,
+    prefix="haven:vent:approve",
+    label="Approve",
+    style=discord.ButtonStyle.success,
 ):
-    def __init__(self, vent_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Approve",
-                style=discord.ButtonStyle.success,
-                custom_id=f"haven:vent:approve:{vent_id}",
-            )
-        )
-        self.vent_id = vent_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: Any, /
-    ) -> ApproveButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, _cog(interaction).approve(interaction, self.vent_id))
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).approve(interaction, self.item_id)
 
 
 class RejectButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:vent:reject:(?P<id>\d+)"
+    PersistentButton,
+    prefix="haven:vent:reject",
+    label="Reject",
+    style=discord.ButtonStyle.secondary,
 ):
-    def __init__(self, vent_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Reject",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"haven:vent:reject:{vent_id}",
-            )
-        )
-        self.vent_id = vent_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: Any, /
-    ) -> RejectButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, _cog(interaction).reject(interaction, self.vent_id))
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).reject(interaction, self.item_id)
 
 
 class ReachOutButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:vent:relay:(?P<id>\d+)"
+    PersistentButton,
+    prefix=RELAY_PREFIX,
+    label="Reach out",
+    style=discord.ButtonStyle.primary,
 ):
     """On moderator messages: write to the anonymous author (the relay's outbound leg)."""
 
-    def __init__(self, vent_id: int, label: str = "Reach out") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=discord.ButtonStyle.primary, custom_id=relay_custom_id(vent_id)
-            )
-        )
-        self.vent_id = vent_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: Any, /
-    ) -> ReachOutButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, _cog(interaction).open_relay(interaction, self.vent_id))
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).open_relay(interaction, self.item_id)
 
 
 class AuthorReplyButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"haven:vent:reply:(?P<id>\d+)"
+    PersistentButton,
+    prefix="haven:vent:reply",
+    label="Reply to the moderators",
+    style=discord.ButtonStyle.primary,
 ):
     """In the author's DM: answer the moderators anonymously (the relay's inbound leg)."""
 
-    def __init__(self, vent_id: int, label: str = "Reply to the moderators") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"haven:vent:reply:{vent_id}",
-            )
-        )
-        self.vent_id = vent_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: Any, /
-    ) -> AuthorReplyButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _guarded(interaction, _cog(interaction).open_author_reply(interaction, self.vent_id))
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await _cog(interaction).open_author_reply(interaction, self.item_id)
 
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
