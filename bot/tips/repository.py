@@ -92,6 +92,20 @@ def _row_to_tip(row: aiosqlite.Row) -> Tip:
     )
 
 
+def _tip_columns(category: str, content: TipContent, source: Source | None) -> tuple[object, ...]:
+    """category, title, body, steps, tags, duration_minutes, source_name, source_url."""
+    return (
+        category,
+        content.title,
+        content.body,
+        json.dumps(list(content.steps)),
+        json.dumps(list(content.tags)),
+        content.duration_minutes,
+        source.name if source else None,
+        str(source.url) if source else None,
+    )
+
+
 class ServerTipsRepository:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
@@ -108,18 +122,7 @@ class ServerTipsRepository:
             "INSERT INTO server_tips (guild_id, category, title, body, steps, tags, "
             "duration_minutes, source_name, source_url, created_by) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                guild_id,
-                category,
-                content.title,
-                content.body,
-                json.dumps(list(content.steps)),
-                json.dumps(list(content.tags)),
-                content.duration_minutes,
-                source.name if source else None,
-                str(source.url) if source else None,
-                author_id,
-            ),
+            (guild_id, *_tip_columns(category, content, source), author_id),
         )
         await self._db.commit()
         assert cur.lastrowid is not None
@@ -138,18 +141,7 @@ class ServerTipsRepository:
             "duration_minutes = ?, source_name = ?, source_url = ?, "
             "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
             "WHERE id = ? AND guild_id = ?",
-            (
-                category,
-                content.title,
-                content.body,
-                json.dumps(list(content.steps)),
-                json.dumps(list(content.tags)),
-                content.duration_minutes,
-                source.name if source else None,
-                str(source.url) if source else None,
-                row_id,
-                guild_id,
-            ),
+            (*_tip_columns(category, content, source), row_id, guild_id),
         )
         await self._db.commit()
         if cur.rowcount != 1:
