@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 
 from bot.safety.combine import CombinePolicy, benign_context, combine  # noqa: E402
 from bot.safety.crisis import Assessment, Category, default_detector  # noqa: E402
-from bot.safety.evaluation import Item, load_items  # noqa: E402
+from bot.safety.evaluation import Item, load_items, score  # noqa: E402
 from bot.safety.semantic import (  # noqa: E402
     ENCODER_RESOURCE,
     LABELS,
@@ -168,26 +168,11 @@ def auc(scores: np.ndarray, gold: np.ndarray) -> float | None:
     return round(float(roc_auc_score(gold, scores)), 4)
 
 
-def metrics(items: Sequence[Item], preds: Sequence[Assessment]) -> dict[str, float | None]:
-    crisis = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "crisis"]
-    benign = [p for i, p in zip(items, preds, strict=True) if i.label == "none"]
-    imminent = [p for i, p in crisis if i.severity == 3]
-    hits = [(i, p) for i, p in crisis if p.is_crisis]
-
-    def ratio(a: int, b: int) -> float | None:
-        return round(a / b, 4) if b else None
-
-    return {
-        "crisis_recall": ratio(len(hits), len(crisis)),
-        "false_positive_rate": ratio(sum(p.is_crisis for p in benign), len(benign)),
-        "imminent_recall": ratio(
-            sum(p.category is Category.SELF_RISK and p.severity >= 2 for p in imminent),
-            len(imminent),
-        ),
-        "severity_within_one": ratio(
-            sum(abs(p.severity - i.severity) <= 1 for i, p in hits), len(hits)
-        ),
-    }
+def metrics(items: Sequence[Item], preds: Sequence[Assessment]) -> dict[str, Any]:
+    """The evaluation command's own headline metrics (one definition for both)."""
+    scored = score(items, preds)
+    keys = ("crisis_recall", "false_positive_rate", "imminent_recall", "severity_within_one")
+    return {key: scored[key] for key in keys}
 
 
 def tune_policy(

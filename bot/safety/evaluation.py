@@ -34,6 +34,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
@@ -121,11 +122,12 @@ def evaluate(
     """
     detector = detector or default_detector()
     preds = [detector.assess(item.text) for item in items]
+    us_per_message = _median_us(detector, [i.text for i in items])
     if semantic is None:
-        return {"detector": "rules", **_score(items, preds, detector)}
+        return {"detector": "rules", **score(items, preds, us_per_message)}
     from bot.safety.combine import upgrade
 
-    rules_only = _score(items, preds, detector)
+    rules_only = score(items, preds, us_per_message)
     semantic.load()
     semantic.predict([item.text for item in items[:8]])  # warm-up: first torch call is slow
     start = time.perf_counter()
@@ -139,7 +141,7 @@ def evaluate(
     combined = [u or p for u, p in zip(upgraded, preds, strict=True)]
     out = {
         "detector": "rules+semantic",
-        **_score(items, combined, detector, us_per_message=rules_only["us_per_message"]),
+        **score(items, combined, us_per_message),
     }
     out["rules_only"] = {key: rules_only[key] for key in _HEADLINE}
     out["semantic_added"] = sum(u is not None for u in upgraded)
@@ -147,12 +149,11 @@ def evaluate(
     return out
 
 
-def _score(
-    items: list[Item],
-    preds: list[Assessment],
-    detector: CrisisDetector,
-    us_per_message: object = None,
+def score(
+    items: Sequence[Item], preds: Sequence[Assessment], us_per_message: float | None = None
 ) -> dict[str, object]:
+    """The metrics of ``preds`` against ``items`` (see the module doc) and the lists of
+    misses and false alarms; ``us_per_message`` is passed through (timing is the caller's)."""
     crisis = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "crisis"]
     benign = [(i, p) for i, p in zip(items, preds, strict=True) if i.label == "none"]
     imminent = [(i, p) for i, p in crisis if i.severity == 3]
@@ -192,9 +193,7 @@ def _score(
         "other_concern_recall": _ratio(
             sum(p.category is Category.CONCERN_FOR_OTHER for _, p in third), len(third)
         ),
-        "us_per_message": us_per_message
-        if us_per_message is not None
-        else _median_us(detector, [i.text for i in items]),
+        "us_per_message": us_per_message,
         "misses": [row(i, p) for i, p in crisis if not p.is_crisis],
         "false_alarms": [row(i, p) for i, p in benign if p.is_crisis],
         "severity_off_by_more_than_one": [
