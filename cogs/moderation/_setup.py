@@ -30,6 +30,10 @@ LEVEL_WORDS = {
 }
 
 
+def _toggled(ids: frozenset[int], change: Change, item_id: int) -> frozenset[int]:
+    return ids | {item_id} if change == "add" else ids - {item_id}
+
+
 def describe_settings(settings: ModerationSettings) -> str:
     def thresholds(profile: Profile) -> str:
         values = settings.thresholds(profile)
@@ -250,12 +254,8 @@ class ModerationSetup(app_commands.Group):
         self, interaction: discord.Interaction[Any], change: Change, role: discord.Role
     ) -> None:
         current = await self._current(interaction)
-        roles = set(current.exempt_role_ids)
-        if change == "add":
-            roles.add(role.id)
-        else:
-            roles.discard(role.id)
-        updated = await self._update(interaction, exempt_role_ids=frozenset(roles))
+        roles = _toggled(current.exempt_role_ids, change, role.id)
+        updated = await self._update(interaction, exempt_role_ids=roles)
         verb = "is now exempt from" if change == "add" else "is no longer exempt from"
         listed = ", ".join(f"<@&{rid}>" for rid in sorted(updated.exempt_role_ids)) or "none"
         await interaction.response.send_message(
@@ -270,12 +270,8 @@ class ModerationSetup(app_commands.Group):
         self, interaction: discord.Interaction[Any], change: Change, channel: ExemptChannel
     ) -> None:
         current = await self._current(interaction)
-        channels = set(current.exempt_channel_ids)
-        if change == "add":
-            channels.add(channel.id)
-        else:
-            channels.discard(channel.id)
-        updated = await self._update(interaction, exempt_channel_ids=frozenset(channels))
+        channels = _toggled(current.exempt_channel_ids, change, channel.id)
+        updated = await self._update(interaction, exempt_channel_ids=channels)
         verb = "is now exempt from" if change == "add" else "is no longer exempt from"
         listed = ", ".join(f"<#{cid}>" for cid in sorted(updated.exempt_channel_ids)) or "none"
         await interaction.response.send_message(
