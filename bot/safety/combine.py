@@ -12,6 +12,10 @@ The rule layer decides first and alone; this module may only *add* to it, never 
   (``add_with_cue``), by default out of reach.
 - **Never** turn concern-for-others or harassment into self-risk: the rules recognised
   who the message is about.
+- **Add concern for someone else or harassment** the rules missed, when the head is
+  confident of that class and the rules saw nothing at all (no benign context either):
+  "my roommate gave away her stuff and won't pick up" or "nobody would miss you, do us
+  a favour". These never count as the writer's own crisis.
 
 The thresholds are tuned on out-of-fold predictions by ``bench/train_semantic.py`` and
 stored with the head; :data:`DEFAULT_POLICY` is the fallback.
@@ -46,6 +50,9 @@ class CombinePolicy:
     # Severity, given a crisis (SemanticResult.at_least): raise to 2 or 3 when confident.
     raise_to_2: float = 0.6
     raise_to_3: float = 0.7
+    # P(concern for someone else) / P(harassment) to add those categories (off by default).
+    add_concern: float = 1.01
+    add_harassment: float = 1.01
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CombinePolicy:
@@ -138,10 +145,18 @@ def combine(
         threshold = min(policy.add, policy.add_severe)
     else:
         threshold = policy.add
-    if result.crisis_prob < threshold:
-        return rule
-    reason = f"semantic: self-risk p={result.crisis_prob:.2f}, severity {severity}"
-    return Assessment(Category.SELF_RISK, severity, (*rule.reasons, reason))
+    if result.crisis_prob >= threshold:
+        reason = f"semantic: self-risk p={result.crisis_prob:.2f}, severity {severity}"
+        return Assessment(Category.SELF_RISK, severity, (*rule.reasons, reason))
+    if rule.category is not Category.NONE or benign:
+        return rule  # someone else's risk or abuse only where the rules read nothing at all
+    if result.harassment_prob >= policy.add_harassment:
+        reason = f"semantic: harassment p={result.harassment_prob:.2f}"
+        return Assessment(Category.HARASSMENT, 0, (*rule.reasons, reason))
+    if result.other_prob >= policy.add_concern:
+        reason = f"semantic: concern for someone else p={result.other_prob:.2f}"
+        return Assessment(Category.CONCERN_FOR_OTHER, 0, (*rule.reasons, reason), urgency=1)
+    return rule
 
 
 def upgrade(

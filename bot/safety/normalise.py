@@ -197,3 +197,34 @@ def normalise_pattern(source: str) -> str:
     source = unicodedata.normalize("NFC", source)
     # Three-letter words ("off", "all", "too") stay exact: "of" must not match "off".
     return re.sub(r"(?<![\\\[])(?<!\b[a-z])([a-z])\1(?![?*+{])", r"\1\1?", source)
+
+
+# Three or more letters joined by dots or dashes ("k.y.s", "d-i-e"); two ("i.e.", "a/b")
+# are ordinary writing.
+_DOTTED_RUN = re.compile(r"(?<![\w.])[a-z](?:[.\-_*/][a-z]){2,}(?![\w])")
+
+
+def looks_obfuscated(text: str) -> bool:
+    """Whether ``text`` disguises its words: letters spelled out with spaces or dots
+    ("k i l l", "k.y.s"), digits or symbols for letters ("k1ll"), or look-alike letters
+    from another alphabet inside a Latin word ("kіll" with a Cyrillic "і").
+
+    The semantic layer reads such a message in its folded form (:func:`normalise`):
+    its tokenizer cannot put "t o n i g h t" or a Cyrillic "о" back together.
+    """
+    low = text[: HEAD_CHARS + TAIL_CHARS].lower()
+    if _SPACED.search(low) or _DOTTED_RUN.search(low):
+        return True
+    tables = _tables()
+    if _LEET_HINT.search(low) and any(
+        _fold_leet(m, tables.leet) != m.group(0) for m in _TOKEN.finditer(low)
+    ):
+        return True
+    if low.isascii():
+        return False
+    for word in low.split():
+        if any("a" <= ch <= "z" for ch in word) and any(
+            not ch.isascii() and str(tables.translate.get(ord(ch)) or "").isalpha() for ch in word
+        ):
+            return True
+    return False

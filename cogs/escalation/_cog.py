@@ -156,15 +156,7 @@ class EscalationCog(commands.Cog, name=COG_NAME):
         if kind is Route.NONE:
             return
         if kind is Route.HARASSMENT:
-            await self.service.record_harassment(
-                assessment,
-                guild_id=message.guild.id,
-                author_id=message.author.id,
-                channel_id=channel.id,
-                message_id=message.id,
-            )
-            # The toxicity action ladder (bot/moderation) picks this up; never the target's crisis.
-            self.bot.dispatch("haven_harassment", message, assessment)
+            await self.report_harassment(message, assessment)
             return
         result = await self.service.open_from_assessment(
             assessment,
@@ -181,7 +173,8 @@ class EscalationCog(commands.Cog, name=COG_NAME):
     async def semantic_second_look(
         self, message: discord.Message, rule: Any, gs: GuildSettings
     ) -> None:
-        """Open (or raise) an escalation when the embedding layer finds what the rules missed."""
+        """Act on what the embedding layer finds that the rules missed: open (or raise) an
+        escalation for self-risk or concern for someone else, or report harassment."""
         layer = self.bot.services.semantic
         if layer is None or message.guild is None:
             return
@@ -192,6 +185,9 @@ class EscalationCog(commands.Cog, name=COG_NAME):
             log.exception("semantic layer failed on a message; the rule decision stands")
             return
         if upgraded is None:
+            return
+        if route(upgraded) is Route.HARASSMENT:
+            await self.report_harassment(message, upgraded)
             return
         result = await self.service.open_from_assessment(
             upgraded,
@@ -204,6 +200,19 @@ class EscalationCog(commands.Cog, name=COG_NAME):
         )
         if result is not None:
             await self.deliver(result, person=message.author, gs=gs)
+
+    async def report_harassment(self, message: discord.Message, assessment: Any) -> None:
+        """A death wish aimed at someone: recorded, and handed to the moderation ladder
+        (bot/moderation), never treated as the target's crisis."""
+        assert message.guild is not None
+        await self.service.record_harassment(
+            assessment,
+            guild_id=message.guild.id,
+            author_id=message.author.id,
+            channel_id=message.channel.id,
+            message_id=message.id,
+        )
+        self.bot.dispatch("haven_harassment", message, assessment)
 
     async def handle_direct_message(self, message: discord.Message) -> None:
         """A DM to the bot: reach the person with resources. No guild is known, so no

@@ -731,6 +731,17 @@ async def test_a_dm_to_the_bot_gets_resources_but_promises_no_moderator(world) -
     assert await world["service"].list_open(world["guild"].id) == []
 
 
+def semantic_layer_saying(world, monkeypatch, answer: object) -> MagicMock:
+    """A loaded semantic layer (spec'd on the real class) whose second look returns ``answer``."""
+    from bot.safety.semantic import SemanticLayer
+
+    layer = MagicMock(spec_set=SemanticLayer)
+    layer.loaded = True
+    layer.assess_async.return_value = answer
+    monkeypatch.setattr(world["bot"].services, "semantic", layer)
+    return layer
+
+
 async def test_semantic_layer_adds_a_crisis_the_rules_missed_after_the_rule_decision(
     world, monkeypatch
 ) -> None:
@@ -738,15 +749,10 @@ async def test_semantic_layer_adds_a_crisis_the_rules_missed_after_the_rule_deci
 
     from bot.safety.crisis import Assessment
     from bot.safety.crisis import Category as DetectorCategory
-    from bot.safety.semantic import SemanticLayer
 
-    cog, outbox, member, bot = world["cog"], world["outbox"], world["member"], world["bot"]
-    layer = MagicMock(spec_set=SemanticLayer)
-    layer.loaded = True
-    layer.assess_async.return_value = Assessment(
-        DetectorCategory.SELF_RISK, 2, ("semantic: crisis p=0.93",)
-    )
-    monkeypatch.setattr(bot.services, "semantic", layer)
+    cog, outbox, member = world["cog"], world["outbox"], world["member"]
+    found = Assessment(DetectorCategory.SELF_RISK, 2, ("semantic: crisis p=0.93",))
+    layer = semantic_layer_saying(world, monkeypatch, found)
 
     await cog.on_message(make_message(world, "driving around with everything i need"))
     # The rules said nothing, so nothing was sent inline...
@@ -766,16 +772,53 @@ async def test_semantic_layer_adds_a_crisis_the_rules_missed_after_the_rule_deci
 async def test_semantic_layer_adding_nothing_sends_nothing(world, monkeypatch) -> None:
     import asyncio
 
-    from bot.safety.semantic import SemanticLayer
-
-    cog, outbox, member, bot = world["cog"], world["outbox"], world["member"], world["bot"]
-    layer = MagicMock(spec_set=SemanticLayer)
-    layer.loaded = True
-    layer.assess_async.return_value = None
-    monkeypatch.setattr(bot.services, "semantic", layer)
+    cog, outbox, member = world["cog"], world["outbox"], world["member"]
+    semantic_layer_saying(world, monkeypatch, None)
 
     await cog.on_message(make_message(world, "this homework is killing me"))
     await asyncio.gather(*cog._tasks)
     assert outbox.sent == []
     member.send.assert_not_awaited()
     assert await world["service"].list_open(world["guild"].id) == []
+
+
+async def test_semantic_harassment_goes_to_the_ladder_never_a_crisis(world, monkeypatch) -> None:
+    import asyncio
+
+    from bot.safety.crisis import Assessment
+    from bot.safety.crisis import Category as DetectorCategory
+
+    cog, outbox, member = world["cog"], world["outbox"], world["member"]
+    found = Assessment(DetectorCategory.HARASSMENT, 0, ("semantic: harassment p=0.97",))
+    semantic_layer_saying(world, monkeypatch, found)
+
+    message = make_message(world, "do everyone a favour and stop existing")
+    await cog.on_message(message)
+    await asyncio.gather(*cog._tasks)
+    assert outbox.sent == []
+    member.send.assert_not_awaited()
+    assert await world["service"].list_open(world["guild"].id) == []
+    (entry,) = await world["service"].repo.harassment_entries(world["guild"].id)
+    assert entry["author_id"] == member.id
+    assert ("haven_harassment", (message, found)) in world["dispatched"]
+
+
+async def test_semantic_concern_for_someone_else_opens_a_concern_alert(world, monkeypatch) -> None:
+    import asyncio
+
+    from bot.safety.crisis import Assessment
+    from bot.safety.crisis import Category as DetectorCategory
+
+    cog, outbox = world["cog"], world["outbox"]
+    reason = "semantic: concern for someone else p=0.95"
+    semantic_layer_saying(
+        world, monkeypatch, Assessment(DetectorCategory.CONCERN_FOR_OTHER, 0, (reason,))
+    )
+
+    await cog.on_message(make_message(world, "my roommate gave all her stuff away this week"))
+    await asyncio.gather(*cog._tasks)
+    (opened,) = await world["service"].list_open(world["guild"].id)
+    assert str(opened.category) == "concern_for_other"
+    (alert,) = outbox.sent
+    assert "Worried about someone else" in outbox.embed_text(alert)
+    assert world["role"].mention not in alert["content"]

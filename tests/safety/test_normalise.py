@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety.normalise import HEAD_CHARS, TAIL_CHARS, cap_length, normalise, normalise_pattern
+from bot.safety.normalise import (
+    HEAD_CHARS,
+    TAIL_CHARS,
+    cap_length,
+    looks_obfuscated,
+    normalise,
+    normalise_pattern,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +101,25 @@ def test_fast_path_for_emoji_and_invisible_characters_matches_full_folding(raw: 
     # the result must be what the full path gives (appending a letter that needs NFKD
     # forces the full path).
     assert normalise(raw) + " e" == normalise(raw + " é")
+
+
+@pytest.mark.parametrize(
+    ("text", "disguised"),
+    [
+        ("t o n i g h t  i m  d o i n g  i t", True),  # spaced letters
+        ("k.y.s lmao", True),  # dotted letters
+        ("k-m-s k-m-s", True),
+        ("i w4nt t0 d1e", True),  # leetspeak
+        ("the r\u043ep\u0435 is up", True),  # Cyrillic look-alikes in Latin words
+        ("i.e. the exam is friday", False),  # two dotted letters: ordinary writing
+        ("took 30mg at 4am, see u at 5", False),  # numbers with units are not leet
+        ("caf\u00e9 au lait, me tom\u00e9 un caf\u00e9", False),  # accents are letters
+        (
+            "\u043f\u0440\u0438\u0432\u0435\u0442 \u043a\u0430\u043a \u0434\u0435\u043b\u0430",
+            False,
+        ),  # all-Cyrillic text is not a disguise
+        ("", False),
+    ],
+)
+def test_looks_obfuscated(text: str, disguised: bool) -> None:
+    assert looks_obfuscated(text) is disguised

