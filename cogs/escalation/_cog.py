@@ -153,22 +153,8 @@ class EscalationCog(commands.Cog, name=COG_NAME):
             # The rules have decided (and below, acted); the semantic layer may add to that
             # later from its worker thread, but never delays or lowers it.
             self._spawn(self.semantic_second_look(message, assessment, gs))
-        if kind is Route.NONE:
-            return
-        if kind is Route.HARASSMENT:
-            await self.report_harassment(message, assessment)
-            return
-        result = await self.service.open_from_assessment(
-            assessment,
-            guild_id=message.guild.id,
-            user_id=message.author.id,
-            text=message.content,
-            source="message",
-            channel_id=channel.id,
-            message_id=message.id,
-        )
-        if result is not None:
-            await self.deliver(result, person=message.author, gs=gs)
+        if kind is not Route.NONE:
+            await self.act_on(message, assessment, gs)
 
     async def semantic_second_look(
         self, message: discord.Message, rule: Any, gs: GuildSettings
@@ -184,13 +170,27 @@ class EscalationCog(commands.Cog, name=COG_NAME):
         except Exception:
             log.exception("semantic layer failed on a message; the rule decision stands")
             return
-        if upgraded is None:
-            return
-        if route(upgraded) is Route.HARASSMENT:
-            await self.report_harassment(message, upgraded)
+        if upgraded is not None:
+            await self.act_on(message, upgraded, gs)
+
+    async def act_on(self, message: discord.Message, assessment: Any, gs: GuildSettings) -> None:
+        """One message's finding, from the rules or the semantic layer. Harassment (a death
+        wish aimed at someone) is recorded and handed to the moderation ladder
+        (bot/moderation), never treated as the target's crisis; self-risk and concern for
+        someone else open (or merge into) an escalation and are delivered."""
+        assert message.guild is not None
+        if route(assessment) is Route.HARASSMENT:
+            await self.service.record_harassment(
+                assessment,
+                guild_id=message.guild.id,
+                author_id=message.author.id,
+                channel_id=message.channel.id,
+                message_id=message.id,
+            )
+            self.bot.dispatch("haven_harassment", message, assessment)
             return
         result = await self.service.open_from_assessment(
-            upgraded,
+            assessment,
             guild_id=message.guild.id,
             user_id=message.author.id,
             text=message.content,
@@ -200,19 +200,6 @@ class EscalationCog(commands.Cog, name=COG_NAME):
         )
         if result is not None:
             await self.deliver(result, person=message.author, gs=gs)
-
-    async def report_harassment(self, message: discord.Message, assessment: Any) -> None:
-        """A death wish aimed at someone: recorded, and handed to the moderation ladder
-        (bot/moderation), never treated as the target's crisis."""
-        assert message.guild is not None
-        await self.service.record_harassment(
-            assessment,
-            guild_id=message.guild.id,
-            author_id=message.author.id,
-            channel_id=message.channel.id,
-            message_id=message.id,
-        )
-        self.bot.dispatch("haven_harassment", message, assessment)
 
     async def handle_direct_message(self, message: discord.Message) -> None:
         """A DM to the bot: reach the person with resources. No guild is known, so no
